@@ -1,0 +1,3 @@
+from mepe_utils.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,232 @@
+"""The saved-model format every MEPE phase writes and reads.
+
+A saved model is a directory::
+
+    model.keras      the Keras model (weights + architecture, no custom code)
+    manifest.json    kind, labels in output order, input spec, preprocessing,
+                     metrics, data and split, seed, library versions,
+                     creation time, sha256 of model.keras
+    MODEL_CARD.md    a short human-readable card written from the manifest
+
+Writes are atomic: the directory is written beside its target under a
+temporary name and renamed into place. Loading checks the manifest, the hash
+and the label list, and loads with Keras ``safe_mode=True``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import uuid
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mepe_utils.errors import ModelFileError
+from mepe_utils.labels import check_labels
+from mepe_utils.runtime import library_versions
+
+FORMAT_VERSION = 1
+MODEL_FILE = "model.keras"
+MANIFEST_FILE = "manifest.json"
+CARD_FILE = "MODEL_CARD.md"
+
+
+def sha256_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Writes ``text`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_json_atomic(path: str | Path, payload: Any) -> None:
+    write_text_atomic(path, json.dumps(payload, indent=2, sort_keys=False) + "\n")
+
+
+def replace_dir_atomic(staging: Path, target: Path) -> None:
+    """Moves a fully written ``staging`` directory to ``target``, replacing any old one."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
+        os.replace(target, old)
+    os.replace(staging, target)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+@dataclass
+class Manifest:
+    """What a saved model is, what it expects and how it was made.
+
+    Attributes:
+        kind: ``face-emotion``, ``text-emotion``, ``fusion`` ...
+        labels: output label names in output order.
+        input: input spec (shape, dtype, value range, what one item is).
+        preprocessing: the steps a caller applies before the model.
+        metrics: measured numbers, keyed ``<split>_<metric>``.
+        data: dataset name, source and splits used for training and selection.
+        training: config, seed, epochs, time, hardware, the command that reproduces it.
+        extra: kind-specific fields (thresholds, output names ...).
+    """
+
+    kind: str
+    labels: list[str]
+    input: dict[str, Any]
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=library_versions)
+    created_utc: str = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    format_version: int = FORMAT_VERSION
+    model_file: str = MODEL_FILE
+    model_sha256: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, payload: dict[str, Any], where: str) -> Manifest:
+        required = {"kind", "labels", "input", "model_sha256", "format_version"}
+        missing = required - set(payload)
+        if missing:
+            raise ModelFileError(f"{where}: manifest lacks {sorted(missing)}")
+        known = {name for name in cls.__dataclass_fields__}
+        return cls(**{key: value for key, value in payload.items() if key in known})
+
+
+def model_card(manifest: Manifest, notes: str = "") -> str:
+    """Renders a short model card from the manifest (plus free-form ``notes``)."""
+    lines = [f"# MEPE model card: {manifest.kind}", "", f"Created {manifest.created_utc}.", ""]
+    lines += ["## Labels (output order)", "", ", ".join(manifest.labels), ""]
+    lines += ["## Input and preprocessing", "", f"- input: `{json.dumps(manifest.input)}`"]
+    lines += [f"- {key}: {value}" for key, value in manifest.preprocessing.items()] + [""]
+    if manifest.data:
+        lines += ["## Data", ""] + [f"- {key}: {value}" for key, value in manifest.data.items()] + [""]
+    if manifest.metrics:
+        lines += ["## Metrics", "", "| metric | value |", "|---|---|"]
+        lines += [f"| {key} | {value:.4f} |" for key, value in manifest.metrics.items()] + [""]
+    if manifest.training:
+        lines += ["## Training", ""]
+        lines += [f"- {key}: `{json.dumps(value)}`" for key, value in manifest.training.items()] + [""]
+    lines += ["## Library versions", "", ", ".join(f"{k} {v}" for k, v in manifest.versions.items()), ""]
+    if notes:
+        lines += [notes.strip(), ""]
+    return "\n".join(lines)
+
+
+def save_model(model, target: str | Path, manifest: Manifest, card_notes: str = "") -> Path:
+    """Writes ``model`` and ``manifest`` as a MEPE saved-model directory, atomically.
+
+    Args:
+        model: a Keras model built from registered (serializable) layers only.
+        target: the directory to create or replace.
+        manifest: filled in by the caller; ``model_sha256`` is set here.
+        card_notes: markdown appended to the generated model card.
+
+    Returns:
+        The target path.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
+    staging.mkdir()
+    try:
+        model.save(staging / MODEL_FILE)
+        manifest.model_file = MODEL_FILE
+        manifest.model_sha256 = sha256_of(staging / MODEL_FILE)
+        (staging / MANIFEST_FILE).write_text(json.dumps(manifest.to_dict(), indent=2) + "\n")
+        (staging / CARD_FILE).write_text(model_card(manifest, card_notes))
+        replace_dir_atomic(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def read_manifest(directory: str | Path) -> Manifest:
+    """Reads and checks ``manifest.json`` of a saved model directory."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ModelFileError(f"saved model folder not found: {directory}")
+    path = directory / MANIFEST_FILE
+    if not path.is_file():
+        raise ModelFileError(f"{directory}: no {MANIFEST_FILE}; not a MEPE saved model")
+    try:
+        payload = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ModelFileError(f"{path}: corrupt manifest ({error})") from None
+    if not isinstance(payload, dict):
+        raise ModelFileError(f"{path}: corrupt manifest (not a JSON object)")
+    manifest = Manifest.from_dict(payload, str(path))
+    if manifest.format_version != FORMAT_VERSION:
+        raise ModelFileError(f"{path}: format version {manifest.format_version}, this MEPE reads {FORMAT_VERSION}")
+    return manifest
+
+
+def load_model(
+    directory: str | Path,
+    *,
+    kind: str | None = None,
+    labels: list[str] | tuple[str, ...] | None = None,
+):
+    """Loads a MEPE saved model after checking it.
+
+    Args:
+        directory: the saved-model directory.
+        kind: the kind the caller expects (``face-emotion`` ...), checked when given.
+        labels: the label list the caller expects, checked (names and order) when given.
+
+    Returns:
+        ``(model, manifest)``.
+
+    Raises:
+        ModelFileError: missing folder or file, corrupt manifest, hash mismatch
+            (tampered or truncated file), wrong kind, unloadable model.
+        LabelError: the model's labels differ from ``labels``.
+    """
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    if kind is not None and manifest.kind != kind:
+        raise ModelFileError(f"{directory}: holds a {manifest.kind!r} model, expected {kind!r}")
+    if labels is not None:
+        check_labels(manifest.labels, labels, what=f"model in {directory}")
+    model_path = directory / manifest.model_file
+    if not model_path.is_file():
+        raise ModelFileError(f"{directory}: model file {manifest.model_file} is missing")
+    if sha256_of(model_path) != manifest.model_sha256:
+        raise ModelFileError(f"{model_path}: sha256 does not match the manifest; the file is corrupt or was modified")
+    _warn_on_version_drift(manifest, directory)
+    import keras
+
+    try:
+        model = keras.models.load_model(model_path, compile=False, safe_mode=True)
+    except Exception as error:  # Keras raises many types for a broken archive
+        raise ModelFileError(f"{model_path}: cannot be loaded ({type(error).__name__}: {error})") from None
+    return model, manifest
+
+
+def _warn_on_version_drift(manifest: Manifest, directory: Path) -> None:
+    current = library_versions()
+    drift = {
+        name: (saved, current[name])
+        for name, saved in manifest.versions.items()
+        if name in current and name != "python" and current[name] != saved
+    }
+    if drift:
+        described = ", ".join(f"{name} {saved} -> {now}" for name, (saved, now) in drift.items())
+        warnings.warn(f"{directory}: saved with other library versions ({described})", stacklevel=3)

@@ -1,0 +1,1 @@
+"""Data loaders: each returns the same in-memory form whatever the source."""

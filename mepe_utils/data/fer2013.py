@@ -1,0 +1,220 @@
+"""FER-2013 loaders (Kaggle CSV and Kaggle folder layout) and the ``tf.data`` pipeline.
+
+Both loaders return a :class:`FaceData`: uint8 images (N, 48, 48, 1), labels in
+FER order (``mepe_utils.labels.FER_LABELS``) and the usage of each row
+(``Training``, ``PublicTest``, ``PrivateTest``, or ``train``/``test`` when the
+file names do not say).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mepe_utils.errors import DataError
+from mepe_utils.labels import FER_LABELS, NUM_FER
+
+IMAGE_SIZE = 48
+USAGES = ("Training", "PublicTest", "PrivateTest")
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+
+
+@dataclass
+class FaceData:
+    """FER-style faces in memory.
+
+    Attributes:
+        images: uint8 array (N, 48, 48, 1).
+        labels: int64 array (N,), ids in ``FER_LABELS`` order.
+        usage: str array (N,), the split of each row.
+        source: where the rows came from (a file or folder path).
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    usage: np.ndarray
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def split(self, usage: str | Sequence[str]) -> FaceData:
+        """Returns the rows whose usage is ``usage`` (or any of a list).
+
+        Raises:
+            DataError: if no row has that usage.
+        """
+        wanted = [usage] if isinstance(usage, str) else list(usage)
+        mask = np.isin(self.usage, wanted)
+        if not mask.any():
+            present = sorted(set(self.usage.tolist()))
+            raise DataError(f"split {wanted} is empty in {self.source} (present: {present})")
+        return FaceData(self.images[mask], self.labels[mask], self.usage[mask], self.source)
+
+    def class_counts(self) -> dict[str, int]:
+        counts = np.bincount(self.labels, minlength=NUM_FER)
+        return {name: int(count) for name, count in zip(FER_LABELS, counts)}
+
+
+def parse_pixels(pixels: str, where: str) -> np.ndarray:
+    """Parses a FER CSV pixel string (2304 space-separated integers in 0..255).
+
+    Raises:
+        DataError: naming ``where`` when the string is not 2304 integers in range.
+    """
+    try:
+        values = np.array(pixels.split(), dtype=np.int64)
+    except ValueError as error:
+        raise DataError(f"{where}: pixels are not integers ({error})") from None
+    if values.size != IMAGE_SIZE * IMAGE_SIZE:
+        raise DataError(f"{where}: expected {IMAGE_SIZE * IMAGE_SIZE} pixel values, got {values.size}")
+    if values.min() < 0 or values.max() > 255:
+        raise DataError(f"{where}: pixel values must lie in 0..255, got {values.min()}..{values.max()}")
+    return values.astype(np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE, 1)
+
+
+def load_fer2013_csv(path: str | Path) -> FaceData:
+    """Loads the original Kaggle ``fer2013.csv`` (columns ``emotion,pixels,Usage``).
+
+    Raises:
+        DataError: missing file, missing column, bad pixel string, label out of range, no rows.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"FER-2013 CSV not found: {path}")
+    images, labels, usage = [], [], []
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"emotion", "pixels", "Usage"} - set(reader.fieldnames or [])
+        if missing:
+            raise DataError(f"{path}: missing column(s) {sorted(missing)}; found {reader.fieldnames}")
+        for line, row in enumerate(reader, start=2):
+            where = f"{path}:{line}"
+            try:
+                label = int(row["emotion"])
+            except (TypeError, ValueError):
+                raise DataError(f"{where}: emotion {row['emotion']!r} is not an integer") from None
+            if not 0 <= label < NUM_FER:
+                raise DataError(f"{where}: emotion id {label} is out of range 0..{NUM_FER - 1}")
+            images.append(parse_pixels(row["pixels"] or "", where))
+            labels.append(label)
+            usage.append(row["Usage"])
+    if not labels:
+        raise DataError(f"{path}: no rows")
+    return FaceData(np.stack(images), np.array(labels, dtype=np.int64), np.array(usage), str(path))
+
+
+def _usage_from_name(file_name: str, folder_split: str) -> str:
+    for usage in USAGES:
+        if file_name.startswith(usage + "_"):
+            return usage
+    return folder_split
+
+
+def _read_gray(path: Path) -> np.ndarray:
+    import cv2
+
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        raise DataError(f"{path}: not a readable image")
+    if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
+        image = cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
+    return image[..., None]
+
+
+def load_fer2013_folder(root: str | Path, splits: Sequence[str] = ("train", "test")) -> FaceData:
+    """Loads the Kaggle folder layout ``root/{train,test}/<class>/*.jpg``.
+
+    Class folders are matched by name to ``FER_LABELS`` (never by alphabetical
+    position). Usage comes from the ``Training_``/``PublicTest_``/``PrivateTest_``
+    file-name prefix when present, otherwise from the split folder name.
+
+    Raises:
+        DataError: missing folder, unknown class folder, unreadable image, empty split.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"FER-2013 folder not found: {root}")
+    paths, labels, usage = [], [], []
+    for split in splits:
+        split_dir = root / split
+        if not split_dir.is_dir():
+            raise DataError(f"FER-2013 split folder not found: {split_dir}")
+        split_count = 0
+        for class_dir in sorted(p for p in split_dir.iterdir() if p.is_dir()):
+            if class_dir.name not in FER_LABELS:
+                raise DataError(f"unknown class folder {class_dir} (expected one of {list(FER_LABELS)})")
+            label = FER_LABELS.index(class_dir.name)
+            for file in sorted(class_dir.iterdir()):
+                if file.suffix.lower() in _IMAGE_SUFFIXES:
+                    paths.append(file)
+                    labels.append(label)
+                    usage.append(_usage_from_name(file.name, split))
+                    split_count += 1
+        if split_count == 0:
+            raise DataError(f"FER-2013 split folder {split_dir} holds no images")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        images = list(pool.map(_read_gray, paths))
+    return FaceData(np.stack(images), np.array(labels, dtype=np.int64), np.array(usage), str(root))
+
+
+def load_fer2013(path: str | Path) -> FaceData:
+    """Loads FER-2013 from a ``fer2013.csv`` file, a folder holding it, or the folder layout."""
+    path = Path(path)
+    if path.is_file():
+        return load_fer2013_csv(path)
+    if (path / "fer2013.csv").is_file():
+        return load_fer2013_csv(path / "fer2013.csv")
+    if (path / "fer2013").is_dir() and not (path / "train").is_dir():
+        return load_fer2013(path / "fer2013")
+    return load_fer2013_folder(path)
+
+
+def make_dataset(
+    data: FaceData,
+    *,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int = 0,
+    augment=None,
+    one_hot: bool = True,
+    sample_weights: np.ndarray | None = None,
+):
+    """Builds a ``tf.data`` pipeline of (image float32 0..255, label) batches.
+
+    Args:
+        data: faces to serve.
+        batch_size: global batch size.
+        shuffle: reshuffle every epoch (seeded).
+        seed: shuffle and augmentation seed.
+        augment: optional callable applied to each batch of images (training only).
+        one_hot: labels as one-hot float vectors (for label smoothing) instead of ids.
+        sample_weights: optional per-row weights (class-imbalance answer).
+
+    Returns:
+        A batched, prefetched ``tf.data.Dataset``.
+    """
+    import tensorflow as tf
+
+    labels = np.eye(NUM_FER, dtype=np.float32)[data.labels] if one_hot else data.labels
+    tensors = (data.images, labels) if sample_weights is None else (data.images, labels, sample_weights)
+    dataset = tf.data.Dataset.from_tensor_slices(tensors).cache()
+    if shuffle:
+        dataset = dataset.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=shuffle)
+
+    def to_float(images, *rest):
+        images = tf.cast(images, tf.float32)
+        if augment is not None:
+            images = augment(images, training=True)
+        return (images, *rest)
+
+    dataset = dataset.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,1 @@
+"""Model builders: text classifier, face CNN, fusion unit."""

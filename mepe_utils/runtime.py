@@ -1,0 +1,160 @@
+"""Run context: smoke mode, data and artifact folders, seeding, hardware setup.
+
+The same code runs on this CPU, in CI (``MEPE_SMOKE=1``), on Colab and on
+Kaggle. Everything that depends on where it runs is resolved here.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+
+SMOKE_ENV = "MEPE_SMOKE"
+DATA_ENV = "MEPE_DATA_DIR"
+ARTIFACTS_ENV = "MEPE_ARTIFACTS"
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASSETS_DIR = REPO_ROOT / "assets"
+SHIPPED_MODELS_DIR = ASSETS_DIR / "models"
+
+
+def is_smoke() -> bool:
+    """True when ``MEPE_SMOKE`` is set to a true value: tiny data, one epoch, tiny models."""
+    return os.environ.get(SMOKE_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def in_colab() -> bool:
+    return Path("/content").is_dir() and "COLAB_RELEASE_TAG" in os.environ
+
+
+def in_kaggle() -> bool:
+    return Path("/kaggle/working").is_dir()
+
+
+def resolve_data_dir(path: str | os.PathLike | None = None, *, required: bool = True) -> Path | None:
+    """Finds the real-data folder (the one holding ``fer2013/`` and ``goemotions/``).
+
+    Order: the ``path`` argument, ``$MEPE_DATA_DIR``, ``../shared/data`` beside the
+    repository, ``/kaggle/input/mepe-data``.
+
+    Args:
+        path: an explicit folder; wins over everything else.
+        required: raise when nothing is found instead of returning ``None``.
+
+    Raises:
+        FileNotFoundError: when ``required`` and no candidate folder exists.
+    """
+    candidates: list[Path] = []
+    if path is not None:
+        candidates.append(Path(path))
+    elif os.environ.get(DATA_ENV):
+        candidates.append(Path(os.environ[DATA_ENV]))
+    else:
+        candidates += [REPO_ROOT.parent / "shared" / "data", Path("/kaggle/input/mepe-data")]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate.resolve()
+    if required:
+        tried = ", ".join(str(c) for c in candidates)
+        raise FileNotFoundError(f"no MEPE data folder found (tried: {tried}); pass --data-dir or set {DATA_ENV}")
+    return None
+
+
+def resolve_artifacts_dir(path: str | os.PathLike | None = None) -> Path:
+    """Folder for trained models and results, created if needed.
+
+    Order: the ``path`` argument, ``$MEPE_ARTIFACTS``, Google Drive on Colab when
+    mounted (``/content/drive/MyDrive/mepe``), ``/kaggle/working/mepe`` on Kaggle,
+    ``./artifacts`` otherwise.
+    """
+    if path is not None:
+        folder = Path(path)
+    elif os.environ.get(ARTIFACTS_ENV):
+        folder = Path(os.environ[ARTIFACTS_ENV])
+    elif Path("/content/drive/MyDrive").is_dir():
+        folder = Path("/content/drive/MyDrive/mepe")
+    elif in_kaggle():
+        folder = Path("/kaggle/working/mepe")
+    else:
+        folder = Path.cwd() / "artifacts"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def set_seed(seed: int) -> None:
+    """Seeds Python, NumPy and Keras/TensorFlow in one call."""
+    random.seed(seed)
+    np.random.seed(seed)
+    import keras
+
+    keras.utils.set_random_seed(seed)
+
+
+def distribution_strategy():
+    """Picks a ``tf.distribute`` strategy from the visible hardware.
+
+    Returns:
+        ``TPUStrategy`` on a TPU runtime, ``MirroredStrategy`` with several GPUs,
+        the default strategy otherwise.
+    """
+    import tensorflow as tf
+
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        tf.config.experimental_connect_to_cluster(resolver)
+        tf.tpu.experimental.initialize_tpu_system(resolver)
+        return tf.distribute.TPUStrategy(resolver)
+    except (ValueError, tf.errors.NotFoundError):
+        pass
+    gpus = tf.config.list_physical_devices("GPU")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def best_mixed_precision_policy() -> str:
+    """The fastest safe compute dtype policy for training on this hardware.
+
+    ``mixed_float16`` on GPUs with tensor cores (compute capability >= 7.0),
+    ``mixed_bfloat16`` on CPUs with AMX/AVX512-BF16 and on TPUs, ``float32`` otherwise.
+    Output layers are kept float32 by the model builders.
+    """
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        capability = details.get("compute_capability", (0, 0))
+        return "mixed_float16" if capability >= (7, 0) else "float32"
+    if tf.config.list_logical_devices("TPU"):
+        return "mixed_bfloat16"
+    if _cpu_has_bf16():
+        return "mixed_bfloat16"
+    return "float32"
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that decide a model's numbers."""
+    import importlib.metadata as md
+
+    versions = {}
+    for package in ("tensorflow", "keras", "keras-hub", "numpy", "opencv-python-headless"):
+        try:
+            versions[package] = md.version(package)
+        except md.PackageNotFoundError:
+            continue
+    import platform
+
+    versions["python"] = platform.python_version()
+    return versions

@@ -1,0 +1,1 @@
+"""Training runs: shared checkpoint/resume and history pieces, one module per model."""

@@ -1,0 +1,74 @@
+"""Shared fixtures: tiny data files written by the tests, and the real data when present."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from mepe_utils.labels import FER_LABELS  # noqa: E402
+from mepe_utils.runtime import resolve_data_dir  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """The real data folder; skips (or fails under ``MEPE_REQUIRE_DATA=1``, as in CI) when absent."""
+    folder = resolve_data_dir(required=False)
+    if folder is None or not (folder / "fer2013").is_dir():
+        message = "real data not found: set MEPE_DATA_DIR to the folder holding fer2013/ and goemotions/"
+        if os.environ.get("MEPE_REQUIRE_DATA") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
+
+
+def write_fer_folder(root: Path, per_class: int = 3, prefixed: bool = True, seed: int = 0) -> Path:
+    """Writes a Kaggle-layout FER folder with ``per_class`` random faces per class and split."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    for split, usages in (("train", ["Training"]), ("test", ["PublicTest", "PrivateTest"])):
+        for name in FER_LABELS:
+            folder = root / split / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for usage in usages:
+                for index in range(per_class):
+                    face = rng.integers(0, 256, (48, 48), dtype=np.uint8)
+                    stem = f"{usage}_{name}{index}" if prefixed else f"{name}{index}_{usage}"
+                    cv2.imwrite(str(folder / f"{stem}.jpg"), face)
+    return root
+
+
+def write_fer_csv(path: Path, rows: list[tuple[str, str, str]] | None = None, seed: int = 0) -> Path:
+    """Writes a ``fer2013.csv``; by default two valid rows per usage."""
+    if rows is None:
+        rng = np.random.default_rng(seed)
+        rows = []
+        for label, usage in [(0, "Training"), (3, "Training"), (6, "PublicTest"), (1, "PrivateTest")]:
+            pixels = " ".join(str(v) for v in rng.integers(0, 256, 48 * 48))
+            rows.append((str(label), pixels, usage))
+    path.write_text("emotion,pixels,Usage\n" + "".join(f"{e},{p},{u}\n" for e, p, u in rows))
+    return path
+
+
+def write_goemotions_folder(root: Path) -> Path:
+    """Writes tiny official-format GoEmotions TSVs and label files."""
+    from mepe_utils.labels import EKMAN_MAPPING, GOEMOTIONS_LABELS
+
+    root.mkdir(parents=True, exist_ok=True)
+    rows = {
+        "train": ["I love this so much!\t18\tc1", "This is awful and sad\t25,9\tc2", "ok\t27\tc3"],
+        "dev": ["Thanks a lot\t15\tc4", "What?\t26,6\tc5"],
+        "test": ["I am scared\t14\tc6", "Meh\t27\tc7"],
+    }
+    for split, lines in rows.items():
+        (root / f"{split}.tsv").write_text("\n".join(lines) + "\n")
+    (root / "emotions.txt").write_text("\n".join(GOEMOTIONS_LABELS) + "\n")
+    import json
+
+    (root / "ekman_mapping.json").write_text(json.dumps({k: list(v) for k, v in EKMAN_MAPPING.items()}))
+    return root

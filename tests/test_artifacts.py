@@ -1,0 +1,106 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from mepe_utils import artifacts
+from mepe_utils.errors import LabelError, ModelFileError
+from mepe_utils.labels import FER_LABELS
+
+
+def _tiny_model():
+    inputs = keras.Input((4,))
+    return keras.Model(inputs, keras.layers.Dense(7, activation="softmax", name="probabilities")(inputs))
+
+
+def _manifest(**overrides):
+    fields = {"kind": "face-emotion", "labels": list(FER_LABELS), "input": {"shape": [4]}, "metrics": {"acc": 0.5}}
+    return artifacts.Manifest(**{**fields, **overrides})
+
+
+@pytest.fixture
+def saved(tmp_path):
+    model = _tiny_model()
+    directory = artifacts.save_model(model, tmp_path / "model", _manifest(), card_notes="Trained for a test.")
+    return model, directory
+
+
+def test_round_trip_keeps_weights_manifest_and_card(saved):
+    model, directory = saved
+    assert sorted(p.name for p in directory.iterdir()) == ["MODEL_CARD.md", "manifest.json", "model.keras"]
+    loaded, manifest = artifacts.load_model(directory, kind="face-emotion", labels=FER_LABELS)
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype("float32")
+    np.testing.assert_allclose(loaded.predict_on_batch(x), model.predict_on_batch(x), rtol=1e-6)
+    assert manifest.labels == list(FER_LABELS)
+    assert manifest.model_sha256 == artifacts.sha256_of(directory / "model.keras")
+    assert {"tensorflow", "keras", "numpy"} <= set(manifest.versions)
+    assert "Trained for a test." in (directory / "MODEL_CARD.md").read_text()
+
+
+def test_tampered_weights_are_refused(saved):
+    _, directory = saved
+    with (directory / "model.keras").open("ab") as handle:
+        handle.write(b"\0")
+    with pytest.raises(ModelFileError, match="sha256 does not match"):
+        artifacts.load_model(directory)
+
+
+def test_wrong_labels_and_wrong_kind_are_refused(saved):
+    _, directory = saved
+    with pytest.raises(LabelError, match="labels do not match"):
+        artifacts.load_model(directory, labels=sorted(FER_LABELS))
+    with pytest.raises(ModelFileError, match="holds a 'face-emotion' model, expected 'text-emotion'"):
+        artifacts.load_model(directory, kind="text-emotion")
+
+
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda d: (d / "manifest.json").unlink(), "no manifest.json"),
+        (lambda d: (d / "manifest.json").write_text("{not json"), "corrupt manifest"),
+        (lambda d: (d / "manifest.json").write_text("[]"), "corrupt manifest"),
+        (lambda d: (d / "model.keras").unlink(), "model file model.keras is missing"),
+        (lambda d: (d / "model.keras").write_bytes(b"zip?"), "sha256 does not match"),
+    ],
+)
+def test_broken_model_folders_are_named(saved, breakage, message):
+    _, directory = saved
+    breakage(directory)
+    with pytest.raises(ModelFileError, match=message):
+        artifacts.load_model(directory)
+
+
+def test_missing_folder_and_unloadable_archive(tmp_path, saved):
+    with pytest.raises(ModelFileError, match="saved model folder not found"):
+        artifacts.load_model(tmp_path / "absent")
+    _, directory = saved
+    (directory / "model.keras").write_bytes(b"not a keras archive")
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["model_sha256"] = artifacts.sha256_of(directory / "model.keras")
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="cannot be loaded"):
+        artifacts.load_model(directory)
+
+
+def test_a_failed_save_leaves_the_previous_model_in_place(saved, monkeypatch):
+    model, directory = saved
+    before = (directory / "manifest.json").read_text()
+
+    def broken_save(self, *args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(keras.Model, "save", broken_save)
+    with pytest.raises(OSError, match="disk full"):
+        artifacts.save_model(model, directory, _manifest(metrics={"acc": 0.9}))
+    assert (directory / "manifest.json").read_text() == before
+    assert [p.name for p in directory.parent.iterdir()] == ["model"]
+
+
+def test_loading_warns_when_library_versions_differ(saved):
+    _, directory = saved
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["versions"]["keras"] = "0.0.1"
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.warns(UserWarning, match=r"keras 0.0.1 -> "):
+        artifacts.load_model(directory)

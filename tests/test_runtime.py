@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from mepe_utils import runtime
+
+
+def test_smoke_switch_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("MEPE_SMOKE", "1")
+    assert runtime.is_smoke()
+    monkeypatch.setenv("MEPE_SMOKE", "0")
+    assert not runtime.is_smoke()
+    monkeypatch.delenv("MEPE_SMOKE")
+    assert not runtime.is_smoke()
+
+
+def test_data_dir_prefers_the_argument_then_the_environment(tmp_path, monkeypatch):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    monkeypatch.setenv("MEPE_DATA_DIR", str(tmp_path / "b"))
+    assert runtime.resolve_data_dir(tmp_path / "a") == (tmp_path / "a").resolve()
+    assert runtime.resolve_data_dir() == (tmp_path / "b").resolve()
+    monkeypatch.setenv("MEPE_DATA_DIR", str(tmp_path / "missing"))
+    with pytest.raises(FileNotFoundError, match="no MEPE data folder found .*missing.*MEPE_DATA_DIR"):
+        runtime.resolve_data_dir()
+    assert runtime.resolve_data_dir(required=False) is None
+
+
+def test_artifacts_dir_from_argument_and_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("MEPE_ARTIFACTS", str(tmp_path / "env"))
+    assert runtime.resolve_artifacts_dir() == tmp_path / "env"
+    assert (tmp_path / "env").is_dir()
+    assert runtime.resolve_artifacts_dir(tmp_path / "arg") == tmp_path / "arg"
+
+
+def test_seeding_makes_numpy_and_keras_repeatable():
+    import keras
+
+    runtime.set_seed(7)
+    first = (np.random.rand(3), keras.random.uniform((3,)).numpy())
+    runtime.set_seed(7)
+    second = (np.random.rand(3), keras.random.uniform((3,)).numpy())
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+
+
+def test_policy_and_strategy_are_valid_on_this_machine():
+    assert runtime.best_mixed_precision_policy() in {"float32", "mixed_float16", "mixed_bfloat16"}
+    assert runtime.distribution_strategy().num_replicas_in_sync >= 1
