@@ -75,6 +75,77 @@ def data_summary(args) -> int:
     return 0
 
 
+# --- face -----------------------------------------------------------------------------------------
+
+
+def _configure_train_face(parser):
+    _data_dir_arg(parser, "FER-2013 folder layout or fer2013.csv")
+    parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    parser.add_argument("--epochs", type=int, help="planned epochs (the LR schedule spans them)")
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--seed", type=int)
+
+
+@command("train-face", "train the FER-2013 face CNN (checkpoints every epoch, --resume)", _configure_train_face)
+def train_face_command(args) -> int:
+    from mepe_utils.training.face import FaceTrainConfig, train_face
+
+    config = FaceTrainConfig()
+    for name in ("epochs", "batch_size", "seed"):
+        if getattr(args, name) is not None:
+            setattr(config, name, getattr(args, name))
+    saved = train_face(
+        _resolve_sub(args.data_dir, "fer2013"), args.out, config, resume=args.resume, command=_command_line()
+    )
+    print(f"saved model: {saved}")
+    return 0
+
+
+def _configure_bench_face(parser):
+    _data_dir_arg(parser, "FER-2013 folder layout or fer2013.csv")
+    parser.add_argument("--model", help="MEPE saved face model (default: assets/models/face)")
+    parser.add_argument("--peer", help="mini-Xception .hdf5 to compare against (its own preprocessing)")
+    parser.add_argument("--json", help="write the results to this JSON file")
+    parser.add_argument("--calls", type=int, default=300, help="timed single-face calls (>= 200)")
+
+
+@command("bench-face", "benchmark the shipped face CNN against mini-Xception on PrivateTest", _configure_bench_face)
+def bench_face_command(args) -> int:
+    from mepe_utils.artifacts import write_json_atomic
+    from mepe_utils.bench.face import SHIPPED_FACE_MODEL, print_face_benchmark, run_face_benchmark
+
+    results = run_face_benchmark(
+        _resolve_sub(args.data_dir, "fer2013"),
+        model_dir=args.model or SHIPPED_FACE_MODEL,
+        peer_path=args.peer,
+        calls=args.calls,
+    )
+    print_face_benchmark(results)
+    if args.json:
+        write_json_atomic(args.json, results)
+        print(f"wrote {args.json}")
+    return 0
+
+
+# --- demo -----------------------------------------------------------------------------------------
+
+
+def _configure_demo(parser):
+    parser.add_argument("--photo", help="a photo with a face (default: scikit-image's astronaut portrait)")
+    parser.add_argument("--face-model", help="MEPE saved face model (default: assets/models/face)")
+
+
+@command("demo", "MEPE end to end on what is built so far: a photo -> face -> emotions", _configure_demo)
+def demo_command(args) -> int:
+    from mepe_utils.demo import format_reading, read_face
+    from mepe_utils.runtime import SHIPPED_MODELS_DIR
+
+    reading = read_face(args.photo, args.face_model or SHIPPED_MODELS_DIR / "face")
+    print(format_reading(reading, args.photo or "astronaut portrait (scikit-image)"))
+    return 0
+
+
 # --- entry point ----------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ Kaggle. Everything that depends on where it runs is resolved here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from pathlib import Path
@@ -158,3 +159,16 @@ def library_versions() -> dict[str, str]:
 
     versions["python"] = platform.python_version()
     return versions
+
+
+@contextlib.contextmanager
+def dtype_policy(policy: str):
+    """Sets the global Keras dtype policy (``"mixed_bfloat16"`` ...) inside a ``with`` block only."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)

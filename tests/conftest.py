@@ -72,3 +72,14 @@ def write_goemotions_folder(root: Path) -> Path:
 
     (root / "ekman_mapping.json").write_text(json.dumps({k: list(v) for k, v in EKMAN_MAPPING.items()}))
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_face_model_dir(tmp_path_factory) -> Path:
+    """An (untrained) tiny face CNN in the MEPE saved-model format."""
+    from mepe_utils import artifacts
+    from mepe_utils.models.face import FaceModelConfig, build_face_model
+
+    directory = tmp_path_factory.mktemp("models") / "face"
+    manifest = artifacts.Manifest(kind="face-emotion", labels=list(FER_LABELS), input={"shape": [48, 48, 1]})
+    return artifacts.save_model(build_face_model(FaceModelConfig.tiny()), directory, manifest)

@@ -9,7 +9,7 @@ from mepe_utils.cli import main
 def test_help_lists_the_subcommands():
     result = subprocess.run([sys.executable, "-m", "mepe_utils", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
-    assert "data-summary" in result.stdout
+    assert "data-summary" in result.stdout and "train-face" in result.stdout
 
 
 def test_data_summary_counts_a_data_folder(tmp_path, capsys):

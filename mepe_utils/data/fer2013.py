@@ -175,6 +175,37 @@ def load_fer2013(path: str | Path) -> FaceData:
     return load_fer2013_folder(path)
 
 
+KAGGLE_DATASET = "msambare/fer2013"
+"""The Kaggle dataset with the folder layout (``train|test/<class>/*.jpg``)."""
+
+
+def locate_fer2013(path: str | Path | None = None, *, download: bool = False) -> Path:
+    """Finds FER-2013 on this machine, or downloads it from Kaggle when allowed.
+
+    Order: ``path``; ``<data dir>/fer2013`` (``--data-dir``/``$MEPE_DATA_DIR``/``../shared/data``);
+    the Kaggle notebook input ``/kaggle/input/fer2013``; a ``kagglehub`` download of
+    ``msambare/fer2013`` when ``download`` is True (needs Kaggle credentials on Colab).
+
+    Raises:
+        DataError: nothing found and downloading not allowed.
+    """
+    from mepe_utils.runtime import resolve_data_dir
+
+    if path is not None:
+        return Path(path)
+    data_dir = resolve_data_dir(required=False)
+    candidates = ([data_dir / "fer2013"] if data_dir else []) + [Path("/kaggle/input/fer2013")]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    if download:
+        import kagglehub
+
+        return Path(kagglehub.dataset_download(KAGGLE_DATASET))
+    tried = ", ".join(str(c) for c in candidates)
+    raise DataError(f"FER-2013 not found (tried {tried}); set MEPE_DATA_DIR or allow the Kaggle download")
+
+
 def make_dataset(
     data: FaceData,
     *,

@@ -1,0 +1,1 @@
+"""Benchmarks: one module per ``bench-*`` command; each prints a table and writes JSON."""

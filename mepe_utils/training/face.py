@@ -1,0 +1,279 @@
+"""Training the FER-2013 face CNN: ``python -m mepe_utils train-face``.
+
+Protocol: train on ``Training``, select the epoch on ``PublicTest`` (early
+stopping and best weights), report ``PrivateTest`` once at the end.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mepe_utils import artifacts
+from mepe_utils.data.fer2013 import FaceData, load_fer2013, make_dataset
+from mepe_utils.errors import DataError
+from mepe_utils.evaluation import classification_metrics, plot_confusion_matrix
+from mepe_utils.labels import FER_LABELS, NUM_FER
+from mepe_utils.models.face import (
+    EMBEDDING_LAYER,
+    FaceAugmentConfig,
+    FaceModelConfig,
+    build_face_augmenter,
+    build_face_model,
+)
+from mepe_utils.runtime import (
+    best_mixed_precision_policy,
+    distribution_strategy,
+    dtype_policy,
+    is_smoke,
+    set_seed,
+)
+from mepe_utils.training.checkpoints import ResumableCheckpoint, RunFolder
+from mepe_utils.training.history import plot_history
+
+FACE_KIND = "face-emotion"
+FACE_PREPROCESSING = {
+    "color": "gray (OpenCV BGR2GRAY weights)",
+    "size": "48x48, INTER_AREA",
+    "values": "float32 pixels in 0..255; the model rescales to -1..1 itself",
+    "photos": "Haar face detection, 20% margin, square crop (mepe_utils.vision.faces)",
+}
+
+
+@dataclass
+class FaceTrainConfig:
+    """Hyper-parameters of a face training run.
+
+    Attributes:
+        epochs: planned epochs; the cosine schedule spans exactly these.
+        batch_size: global batch size.
+        peak_learning_rate: AdamW rate after warm-up.
+        warmup_epochs: linear warm-up length.
+        weight_decay: decoupled AdamW decay (not applied to BatchNorm and biases).
+        label_smoothing: categorical label smoothing.
+        class_weight_power: per-class sample weight ``(n_mean / n_class) ** power``;
+            0 disables, 1 is full inverse frequency.
+        patience: epochs without PublicTest improvement before stopping.
+        seed: seeds data order, augmentation and initialisation.
+        smoke_rows: rows per split kept under ``MEPE_SMOKE=1``.
+    """
+
+    epochs: int = 42
+    batch_size: int = 128
+    peak_learning_rate: float = 2e-3
+    warmup_epochs: int = 2
+    weight_decay: float = 0.05
+    label_smoothing: float = 0.1
+    class_weight_power: float = 0.5
+    patience: int = 12
+    seed: int = 42
+    model: FaceModelConfig = field(default_factory=FaceModelConfig)
+    augment: FaceAugmentConfig = field(default_factory=FaceAugmentConfig)
+    smoke_rows: int = 256
+
+    def for_smoke(self) -> FaceTrainConfig:
+        """The same run shrunk for CI: one epoch, tiny model, a few hundred faces."""
+        return FaceTrainConfig(
+            epochs=1,
+            batch_size=32,
+            warmup_epochs=0,
+            patience=1,
+            seed=self.seed,
+            model=FaceModelConfig.tiny(),
+            augment=self.augment,
+            smoke_rows=self.smoke_rows,
+        )
+
+
+def select_splits(data: FaceData) -> tuple[FaceData, FaceData, FaceData]:
+    """Returns (train, validation, test): Training / PublicTest / PrivateTest.
+
+    When file names carry no usage (plain ``train``/``test`` folders), the
+    validation set is a seeded 10% of ``train`` and ``test`` is the test set.
+    """
+    usages = set(data.usage.tolist())
+    if {"Training", "PublicTest", "PrivateTest"} <= usages:
+        return data.split("Training"), data.split("PublicTest"), data.split("PrivateTest")
+    if {"train", "test"} <= usages:
+        train = data.split("train")
+        order = np.random.default_rng(0).permutation(len(train))
+        cut = len(train) // 10
+        pick = lambda rows: FaceData(train.images[rows], train.labels[rows], train.usage[rows], train.source)  # noqa: E731
+        return pick(order[cut:]), pick(order[:cut]), data.split("test")
+    raise DataError(f"{data.source}: cannot find train/validation/test splits in usages {sorted(usages)}")
+
+
+def _subsample(data: FaceData, rows: int, seed: int) -> FaceData:
+    if len(data) <= rows:
+        return data
+    keep = np.sort(np.random.default_rng(seed).choice(len(data), rows, replace=False))
+    return FaceData(data.images[keep], data.labels[keep], data.usage[keep], data.source)
+
+
+def class_sample_weights(labels: np.ndarray, power: float) -> np.ndarray:
+    """Per-row weights ``(n_mean / n_class) ** power``, normalised to mean 1 over the rows."""
+    counts = np.bincount(labels, minlength=NUM_FER).astype(np.float64)
+    per_class = (counts.mean() / np.maximum(counts, 1)) ** power
+    weights = per_class[labels]
+    return (weights / weights.mean()).astype(np.float32)
+
+
+def predict_probabilities(model, images: np.ndarray, *, flip_tta: bool = False, batch_size: int = 512) -> np.ndarray:
+    """Class probabilities for uint8/float faces, optionally averaged with their mirror image."""
+    images = images.astype(np.float32)
+    probabilities = model.predict(images, batch_size=batch_size, verbose=0)
+    if flip_tta:
+        probabilities = (probabilities + model.predict(images[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
+    return probabilities
+
+
+def _compile(model, config: FaceTrainConfig, steps_per_epoch: int):
+    import keras
+
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=config.peak_learning_rate / 100 if config.warmup_epochs else config.peak_learning_rate,
+        decay_steps=max(1, (config.epochs - config.warmup_epochs) * steps_per_epoch),
+        alpha=0.01,
+        warmup_target=config.peak_learning_rate if config.warmup_epochs else None,
+        warmup_steps=config.warmup_epochs * steps_per_epoch,
+    )
+    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=config.weight_decay)
+    optimizer.exclude_from_weight_decay(var_names=["_bn", "bias"])
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=["accuracy"],
+    )
+
+
+def _float32_copy(model, config: FaceModelConfig):
+    """Rebuilds the model with float32 layers and copies the weights (for export)."""
+    with dtype_policy("float32"):
+        export = build_face_model(config)
+    export.set_weights(model.get_weights())
+    return export
+
+
+def train_face(
+    data_dir: str | Path,
+    out: str | Path,
+    config: FaceTrainConfig | None = None,
+    *,
+    resume: bool = False,
+    command: str = "",
+    extra_callbacks: list | None = None,
+) -> Path:
+    """Trains, evaluates and saves the face CNN.
+
+    Args:
+        data_dir: FER-2013 as ``fer2013.csv`` or the Kaggle folder layout.
+        out: the run folder (checkpoints, history, plots, ``model/``).
+        config: hyper-parameters; shrunk automatically under ``MEPE_SMOKE=1``.
+        resume: continue the interrupted run in ``out``.
+        command: the command line, recorded in the manifest.
+        extra_callbacks: more Keras callbacks for ``fit`` (TensorBoard, a notebook progress plot ...).
+
+    Returns:
+        The saved-model directory ``out/model``.
+    """
+    import keras
+
+    config = config or FaceTrainConfig()
+    if is_smoke():
+        config = config.for_smoke()
+    run = RunFolder(out)
+    state = run.prepare(resume)
+    set_seed(config.seed + state.epochs_done)
+
+    train, validation, test = select_splits(load_fer2013(data_dir))
+    if is_smoke():
+        train, validation, test = (_subsample(d, config.smoke_rows, config.seed) for d in (train, validation, test))
+
+    policy = best_mixed_precision_policy()
+    strategy = distribution_strategy()
+    steps_per_epoch = len(train) // config.batch_size
+    weights = class_sample_weights(train.labels, config.class_weight_power) if config.class_weight_power else None
+    augmenter = build_face_augmenter(config.augment, seed=config.seed)
+    train_ds = make_dataset(
+        train,
+        batch_size=config.batch_size,
+        shuffle=True,
+        seed=config.seed + state.epochs_done,
+        augment=augmenter,
+        sample_weights=weights,
+    )
+    val_ds = make_dataset(validation, batch_size=512)
+    run.root.mkdir(parents=True, exist_ok=True)
+    artifacts.write_json_atomic(run.root / "config.json", asdict(config))
+
+    with dtype_policy(policy), strategy.scope():
+        if resume:
+            model = keras.models.load_model(run.last_model)
+        else:
+            model = build_face_model(config.model)
+            _compile(model, config, steps_per_epoch)
+        if state.epochs_done < config.epochs and not state.stopped_early:
+            checkpoint = ResumableCheckpoint(run, state, monitor="val_accuracy", mode="max", patience=config.patience)
+            model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=config.epochs,
+                initial_epoch=state.epochs_done,
+                shuffle=False,  # the tf.data pipeline shuffles, seeded
+                callbacks=[checkpoint, *(extra_callbacks or [])],
+                verbose=1 if sys.stdout.isatty() else 2,
+            )
+            state = run.read_state()
+        model.load_weights(run.best_weights)
+    export = _float32_copy(model, config.model)
+
+    metrics, reports = {}, {}
+    for split_name, split in (("public_test", validation), ("private_test", test)):
+        for tta in (False, True):
+            probabilities = predict_probabilities(export, split.images, flip_tta=tta)
+            report = classification_metrics(split.labels, probabilities, FER_LABELS)
+            key = f"{split_name}{'_flip_tta' if tta else ''}"
+            reports[key] = report
+            metrics[f"{key}_accuracy"] = report["accuracy"]
+            metrics[f"{key}_macro_f1"] = report["macro_f1"]
+            plot_confusion_matrix(
+                report["confusion"],
+                FER_LABELS,
+                run.root / f"confusion_{key}.png",
+                title=f"FER-2013 {key}: accuracy {report['accuracy']:.3f}",
+            )
+    artifacts.write_json_atomic(run.root / "evaluation.json", reports)
+    plot_history(run.read_history(), run.root / "curves.png")
+
+    manifest = artifacts.Manifest(
+        kind=FACE_KIND,
+        labels=list(FER_LABELS),
+        input={"shape": [48, 48, 1], "dtype": "float32", "range": [0, 255], "item": "one gray face crop"},
+        preprocessing=FACE_PREPROCESSING,
+        metrics=metrics,
+        data={
+            "dataset": "FER-2013",
+            "source": str(Path(data_dir)),
+            "train": f"Training ({len(train)} faces)",
+            "selection": f"PublicTest ({len(validation)} faces): early stopping and best epoch",
+            "test": f"PrivateTest ({len(test)} faces): reported once",
+            "smoke": is_smoke(),
+        },
+        training={
+            "config": asdict(config),
+            "seed": config.seed,
+            "epochs_run": state.epochs_done,
+            "best_epoch": state.best_epoch + 1,
+            "stopped_early": state.stopped_early,
+            "train_seconds": round(state.train_seconds, 1),
+            "compute_policy": policy,
+            "hardware": f"{platform.processor() or platform.machine()}, {strategy.num_replicas_in_sync} replica(s)",
+            "command": command,
+        },
+        extra={"embedding_layer": EMBEDDING_LAYER, "params": int(export.count_params())},
+    )
+    return artifacts.save_model(export, run.root / "model", manifest)

@@ -1,0 +1,1 @@
+"""Real photos: decoding, face detection, cropping and FER-style preprocessing."""

@@ -1,0 +1,123 @@
+"""Decoding any photo MEPE is given into a gray uint8 array, with clear errors.
+
+Accepted: a path (JPEG, PNG, BMP, TIFF, WebP ...), a NumPy array (gray, RGB,
+RGBA, BGR when said; uint8, uint16 or float in 0..1), a PIL image. EXIF
+orientation is applied; 16-bit images are scaled to 8 bits; alpha is composited
+on white.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from mepe_utils.errors import MepeError
+
+MAX_PIXELS = 40_000_000
+"""Images above this many pixels are refused before decoding (decompression bombs)."""
+
+
+class ImageError(MepeError, ValueError):
+    """A photo that cannot be used: missing, not an image, truncated, empty or too large."""
+
+
+def _open_path(path: Path):
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if not path.exists():
+        raise ImageError(f"{path}: no such file")
+    if path.is_dir():
+        raise ImageError(f"{path}: is a directory, not an image")
+    if path.stat().st_size == 0:
+        raise ImageError(f"{path}: empty file (0 bytes)")
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ImageError(f"{path}: {width}x{height} is too large to decode safely (limit {MAX_PIXELS} px)")
+            if width == 0 or height == 0:
+                raise ImageError(f"{path}: zero-size image ({width}x{height})")
+            image.load()
+            return ImageOps.exif_transpose(image)
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image (unrecognised format)") from None
+    except Image.DecompressionBombError:
+        raise ImageError(f"{path}: too large to decode safely") from None
+    except OSError as error:
+        raise ImageError(f"{path}: truncated or corrupt image ({error})") from None
+
+
+def _pil_to_array(image) -> np.ndarray:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if values.max() > 255 else 255.0
+        return np.clip(values / top * 255.0, 0, 255).astype(np.uint8)
+    if image.mode == "F":
+        return to_uint8(np.asarray(image, dtype=np.float32))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        return np.asarray(image.convert("RGBA"))
+    if image.mode == "L":
+        return np.asarray(image)
+    return np.asarray(image.convert("RGB"))
+
+
+def to_uint8(array: np.ndarray) -> np.ndarray:
+    """Scales uint16 (0..65535), float (0..1, or 0..255 when above 1) or bool arrays to uint8."""
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == np.uint16:
+        return (array.astype(np.float64) / 257.0).round().astype(np.uint8)
+    if array.dtype == bool:
+        return array.astype(np.uint8) * 255
+    values = array.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise ImageError("image array holds NaN or infinite values")
+    if values.max(initial=0) <= 1.0:
+        values = values * 255.0
+    return np.clip(values, 0, 255).round().astype(np.uint8)
+
+
+def to_gray(image, channel_order: str = "rgb") -> np.ndarray:
+    """Returns any accepted image as a 2-D gray uint8 array.
+
+    Args:
+        image: path, NumPy array or PIL image.
+        channel_order: ``"rgb"`` or ``"bgr"`` (OpenCV arrays) for 3/4-channel arrays.
+
+    Raises:
+        ImageError: missing path, directory, not an image, truncated, zero-size,
+            too large, or an array of an unusable shape or dtype.
+    """
+    import cv2
+
+    if isinstance(image, (str, os.PathLike)):
+        array = _pil_to_array(_open_path(Path(image)))
+        channel_order = "rgb"
+    elif hasattr(image, "mode") and hasattr(image, "size"):  # a PIL image
+        from PIL import ImageOps
+
+        array = _pil_to_array(ImageOps.exif_transpose(image))
+        channel_order = "rgb"
+    elif isinstance(image, np.ndarray):
+        array = image
+    else:
+        raise ImageError(f"unsupported image type {type(image).__name__}; pass a path, a NumPy array or a PIL image")
+
+    if array.size == 0 or min(array.shape[:2], default=0) == 0:
+        raise ImageError(f"zero-size image (shape {array.shape})")
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
+        raise ImageError(f"image array must be HxW, HxWx1, HxWx3 or HxWx4, got shape {array.shape}")
+    if array.shape[0] * array.shape[1] > MAX_PIXELS:
+        raise ImageError(f"image of {array.shape[1]}x{array.shape[0]} is too large (limit {MAX_PIXELS} px)")
+    array = to_uint8(array)
+    if array.ndim == 2:
+        return np.ascontiguousarray(array)
+    if array.shape[-1] == 4:
+        alpha = array[..., 3:4].astype(np.float32) / 255.0
+        array = (array[..., :3].astype(np.float32) * alpha + 255.0 * (1 - alpha)).round().astype(np.uint8)
+    code = cv2.COLOR_RGB2GRAY if channel_order == "rgb" else cv2.COLOR_BGR2GRAY
+    return cv2.cvtColor(np.ascontiguousarray(array), code)

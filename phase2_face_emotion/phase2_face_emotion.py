@@ -1,0 +1,198 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Phase 2: reading emotion from a face
+#
+# MEPE's face half: a residual CNN trained on **FER-2013** (35,887 gray 48x48
+# faces, 7 emotions), and the photo pipeline that turns a real picture into the
+# 48x48 crop the CNN expects. Everything here is a call into `mepe_utils`; this
+# notebook is the story around those calls.
+#
+# Protocol: train on `Training`, choose the epoch on `PublicTest`, report
+# `PrivateTest` once. Set `MEPE_SMOKE=1` to run it in a minute on a CPU (tiny
+# data, one epoch, tiny model), as CI does.
+#
+# **Colab / Kaggle**: open this notebook from a clone of the repository
+# (`git clone <repo> && cd <repo>`); the first cell installs it. FER-2013 comes
+# from `MEPE_DATA_DIR`, the Kaggle input `/kaggle/input/fer2013`, or a
+# `kagglehub` download of `msambare/fer2013` (Kaggle credentials needed on Colab).
+
+# %%
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "pyproject.toml").is_file())
+try:
+    import mepe_utils  # noqa: F401
+except ImportError:  # a fresh Colab/Kaggle runtime: install this repository
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "-e", str(ROOT)])
+    sys.path.insert(0, str(ROOT))
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import tensorflow as tf
+
+from mepe_utils.runtime import best_mixed_precision_policy, is_smoke, resolve_artifacts_dir
+
+print("TensorFlow", tf.__version__, "| GPUs:", tf.config.list_physical_devices("GPU") or "none")
+print("training precision policy:", best_mixed_precision_policy(), "| smoke mode:", is_smoke())
+ARTIFACTS = resolve_artifacts_dir()
+print("artifacts:", ARTIFACTS)
+
+# %% [markdown]
+# ## 1. The data
+# FER-2013's classes are badly balanced: *disgust* has 436 training faces,
+# *happy* 7,215. Labels always follow FER's own order (`mepe_utils.labels`),
+# never the alphabetical order of the class folders.
+
+# %%
+from mepe_utils.data.fer2013 import load_fer2013, locate_fer2013
+from mepe_utils.labels import FER_LABELS
+
+FER_DIR = locate_fer2013(download=True)
+faces = load_fer2013(FER_DIR)
+counts = {usage: faces.split(usage).class_counts() for usage in ("Training", "PublicTest", "PrivateTest")}
+figure, axis = plt.subplots(figsize=(8, 3))
+for offset, (usage, per_class) in enumerate(counts.items()):
+    axis.bar(np.arange(7) + 0.27 * (offset - 1), list(per_class.values()), width=0.27, label=usage)
+axis.set_xticks(range(7), FER_LABELS)
+axis.set_ylabel("faces")
+axis.legend()
+axis.set_title("FER-2013 faces per class and split")
+plt.show()
+
+# %%
+figure, axes = plt.subplots(2, 7, figsize=(10, 3.2))
+training = faces.split("Training")
+for column, name in enumerate(FER_LABELS):
+    rows = np.flatnonzero(training.labels == column)[:2]
+    for row, index in enumerate(rows):
+        axes[row, column].imshow(training.images[index, ..., 0], cmap="gray")
+        axes[row, column].axis("off")
+    axes[0, column].set_title(name)
+plt.show()
+
+# %% [markdown]
+# ## 2. Training
+# `train_face` builds the CNN (`mepe_utils.models.face`), trains it with
+# augmentation (flip, rotation, shift, zoom, brightness, contrast, random
+# erasing), label smoothing, sqrt-inverse-frequency sample weights, AdamW with
+# warm-up and cosine decay, and keeps the best `PublicTest` epoch. It writes a
+# checkpoint after every epoch: if the runtime disconnects, rerunning this cell
+# resumes where it stopped.
+
+# %%
+from mepe_utils.training.checkpoints import RunFolder
+from mepe_utils.training.face import FaceTrainConfig, train_face
+
+RUN_DIR = ARTIFACTS / "face_run"
+config = FaceTrainConfig()  # shrunk automatically under MEPE_SMOKE=1
+model_dir = train_face(FER_DIR, RUN_DIR, config, resume=RunFolder(RUN_DIR).has_checkpoint())
+print("saved:", model_dir)
+
+# %%
+from IPython.display import Image, display
+
+display(Image(str(RUN_DIR / "curves.png")))
+
+# %% [markdown]
+# ## 3. How good is it?
+# The saved model is loaded back through the checked loader (hash, labels,
+# Keras safe mode). Accuracy and macro-F1 on `PrivateTest`, with and without
+# averaging each face with its mirror image.
+
+# %%
+from mepe_utils import artifacts
+from mepe_utils.evaluation import classification_metrics, plot_confusion_matrix
+from mepe_utils.training.face import FACE_KIND, predict_probabilities, select_splits
+
+model, manifest = artifacts.load_model(model_dir, kind=FACE_KIND, labels=FER_LABELS)
+_, _, test = select_splits(faces)
+if is_smoke():
+    test = test.split("PrivateTest")  # all of it; the tiny model is fast
+for tta in (False, True):
+    report = classification_metrics(test.labels, predict_probabilities(model, test.images, flip_tta=tta), FER_LABELS)
+    print(
+        f"PrivateTest{' + flip TTA' if tta else ''}: accuracy {report['accuracy']:.4f}, "
+        f"macro-F1 {report['macro_f1']:.4f}"
+    )
+plot_confusion_matrix(report["confusion"], FER_LABELS, RUN_DIR / "confusion_notebook.png", title="PrivateTest")
+plt.show()
+
+# %% [markdown]
+# ## 4. The worst mistakes
+# The test faces the model got wrong with the most confidence. Many are
+# ambiguous or mislabelled: FER-2013's human accuracy is about 65%.
+
+# %%
+probabilities = predict_probabilities(model, test.images)
+predicted = probabilities.argmax(-1)
+wrong = np.flatnonzero(predicted != test.labels)
+worst = wrong[np.argsort(-probabilities[wrong, predicted[wrong]])][:12]
+figure, axes = plt.subplots(2, 6, figsize=(11, 4.2))
+for axis, index in zip(axes.flat, worst):
+    axis.imshow(test.images[index, ..., 0], cmap="gray")
+    axis.set_title(
+        f"true {FER_LABELS[test.labels[index]]}\npred {FER_LABELS[predicted[index]]} "
+        f"{probabilities[index, predicted[index]]:.2f}",
+        fontsize=8,
+    )
+    axis.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## 5. A real photo
+# `FaceDetector` decodes any photo (path, array, PIL; EXIF orientation, RGBA,
+# 16-bit), downsizes large ones, finds faces with OpenCV's Haar cascade (largest
+# first), and cuts a square crop with a margin, resized to 48x48 gray: the same
+# input the CNN was trained on. No face is a result, not an error.
+
+# %%
+import cv2
+import skimage.data
+
+from mepe_utils.vision.faces import FaceDetector
+
+photo = skimage.data.astronaut()
+detection = FaceDetector()(photo)
+print("face found:", detection.found, "| box (x, y, w, h):", detection.box)
+x, y, w, h = detection.box
+shown = cv2.rectangle(photo.copy(), (x, y), (x + w, y + h), (255, 0, 0), 3)
+scores = model.predict_on_batch(detection.face[None].astype("float32"))[0]
+figure, axes = plt.subplots(1, 3, figsize=(11, 3.4), gridspec_kw={"width_ratios": [3, 1.3, 3]})
+axes[0].imshow(shown)
+axes[0].axis("off")
+axes[1].imshow(detection.face[..., 0], cmap="gray")
+axes[1].set_title("48x48 crop")
+axes[1].axis("off")
+axes[2].barh(FER_LABELS, scores)
+axes[2].set_xlim(0, 1)
+axes[2].set_title("face emotion")
+plt.tight_layout()
+plt.show()
+print("no-face photo:", FaceDetector()(np.full((240, 320, 3), 200, np.uint8)).found)
+
+# %% [markdown]
+# ## 6. The saved model
+# A MEPE saved-model folder: `model.keras`, `manifest.json` (labels, input
+# spec, metrics, data, seed, versions, sha256) and `MODEL_CARD.md`. On Colab it
+# lives on Drive when Drive is mounted; copy it to `assets/models/face/` to
+# ship it.
+
+# %%
+print((model_dir / "MODEL_CARD.md").read_text()[:1500])

@@ -1,0 +1,72 @@
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import write_fer_folder
+from mepe_utils import artifacts
+from mepe_utils.errors import MepeError
+from mepe_utils.labels import FER_LABELS
+from mepe_utils.models.face import FaceModelConfig
+from mepe_utils.training.face import FaceTrainConfig, class_sample_weights, train_face
+
+
+def _tiny_config(epochs=2):
+    return FaceTrainConfig(epochs=epochs, batch_size=8, warmup_epochs=1, patience=5, model=FaceModelConfig.tiny())
+
+
+class _InterruptAfterFirstEpoch(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        raise KeyboardInterrupt  # the checkpoint callback ran before this one
+
+
+@pytest.fixture(scope="module")
+def fer_dir(tmp_path_factory):
+    return write_fer_folder(tmp_path_factory.mktemp("fer"), per_class=4)
+
+
+def test_a_tiny_run_saves_a_checked_model_with_metrics_and_plots(fer_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("MEPE_SMOKE", raising=False)
+    saved = train_face(fer_dir, tmp_path / "run", _tiny_config(epochs=1), command="pytest")
+    model, manifest = artifacts.load_model(saved, kind="face-emotion", labels=FER_LABELS)
+    assert model.predict_on_batch(np.zeros((1, 48, 48, 1), "float32")).shape == (1, 7)
+    assert {"private_test_accuracy", "public_test_flip_tta_accuracy"} <= set(manifest.metrics)
+    assert manifest.training["command"] == "pytest" and manifest.training["epochs_run"] == 1
+    assert model.get_layer("embedding").dtype_policy.name == "float32"
+    for name in ("history.csv", "curves.png", "confusion_private_test.png", "evaluation.json"):
+        assert (tmp_path / "run" / name).is_file()
+
+
+def test_an_interrupted_run_resumes_from_its_last_checkpoint(fer_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("MEPE_SMOKE", raising=False)
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        train_face(fer_dir, run, _tiny_config(), extra_callbacks=[_InterruptAfterFirstEpoch()])
+    state = json.loads((run / "checkpoints" / "state.json").read_text())
+    assert state["epochs_done"] == 1
+    iterations_after_one_epoch = keras.models.load_model(run / "checkpoints" / "last.keras").optimizer.iterations
+    assert int(iterations_after_one_epoch) == 3  # 28 faces // batch 8
+
+    with pytest.raises(MepeError, match="already holds a training run; pass --resume"):
+        train_face(fer_dir, run, _tiny_config())
+
+    saved = train_face(fer_dir, run, _tiny_config(), resume=True)
+    state = json.loads((run / "checkpoints" / "state.json").read_text())
+    assert state["epochs_done"] == 2
+    history = (run / "history.csv").read_text().strip().splitlines()
+    assert len(history) == 3  # header + one row per epoch, the first kept from before the interruption
+    assert int(keras.models.load_model(run / "checkpoints" / "last.keras").optimizer.iterations) == 6
+    assert artifacts.read_manifest(saved).training["epochs_run"] == 2
+
+
+def test_resume_without_a_checkpoint_is_refused(fer_dir, tmp_path):
+    with pytest.raises(MepeError, match="nothing to resume"):
+        train_face(fer_dir, tmp_path / "empty", _tiny_config(), resume=True)
+
+
+def test_class_weights_favour_rare_classes_and_average_one():
+    labels = np.array([0] * 90 + [1] * 10)
+    weights = class_sample_weights(labels, power=0.5)
+    assert weights.mean() == pytest.approx(1.0)
+    assert weights[-1] / weights[0] == pytest.approx(3.0)
