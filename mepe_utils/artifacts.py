@@ -5,8 +5,9 @@ A saved model is a directory::
     model.keras      the Keras model (weights + architecture, no custom code)
     manifest.json    kind, labels in output order, input spec, preprocessing,
                      metrics, data and split, seed, library versions,
-                     creation time, sha256 of model.keras
+                     creation time, sha256 of model.keras and of every asset
     MODEL_CARD.md    a short human-readable card written from the manifest
+    <assets>         optional extra files a kind needs (a text model's tokenizer ...)
 
 Writes are atomic: the directory is written beside its target under a
 temporary name and renamed into place. Loading checks the manifest, the hash
@@ -22,6 +23,7 @@ import os
 import shutil
 import uuid
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +98,7 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     model_file: str = MODEL_FILE
     model_sha256: str = ""
+    asset_sha256: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -130,14 +133,22 @@ def model_card(manifest: Manifest, notes: str = "") -> str:
     return "\n".join(lines)
 
 
-def save_model(model, target: str | Path, manifest: Manifest, card_notes: str = "") -> Path:
+def save_model(
+    model,
+    target: str | Path,
+    manifest: Manifest,
+    card_notes: str = "",
+    assets: dict[str, Callable[[Path], None]] | None = None,
+) -> Path:
     """Writes ``model`` and ``manifest`` as a MEPE saved-model directory, atomically.
 
     Args:
         model: a Keras model built from registered (serializable) layers only.
         target: the directory to create or replace.
-        manifest: filled in by the caller; ``model_sha256`` is set here.
+        manifest: filled in by the caller; the hashes are set here.
         card_notes: markdown appended to the generated model card.
+        assets: ``{relative path: writer}``; each writer is called with the path
+            to create inside the folder (a file or a folder of files).
 
     Returns:
         The target path.
@@ -150,6 +161,13 @@ def save_model(model, target: str | Path, manifest: Manifest, card_notes: str = 
         model.save(staging / MODEL_FILE)
         manifest.model_file = MODEL_FILE
         manifest.model_sha256 = sha256_of(staging / MODEL_FILE)
+        for name, write in (assets or {}).items():
+            write(staging / name)
+        manifest.asset_sha256 = {
+            path.relative_to(staging).as_posix(): sha256_of(path)
+            for path in sorted(staging.rglob("*"))
+            if path.is_file() and path.name != MODEL_FILE
+        }
         (staging / MANIFEST_FILE).write_text(json.dumps(manifest.to_dict(), indent=2) + "\n")
         (staging / CARD_FILE).write_text(model_card(manifest, card_notes))
         replace_dir_atomic(staging, target)
@@ -210,6 +228,7 @@ def load_model(
         raise ModelFileError(f"{directory}: model file {manifest.model_file} is missing")
     if sha256_of(model_path) != manifest.model_sha256:
         raise ModelFileError(f"{model_path}: sha256 does not match the manifest; the file is corrupt or was modified")
+    check_assets(directory, manifest)
     _warn_on_version_drift(manifest, directory)
     import keras
 
@@ -218,6 +237,20 @@ def load_model(
     except Exception as error:  # Keras raises many types for a broken archive
         raise ModelFileError(f"{model_path}: cannot be loaded ({type(error).__name__}: {error})") from None
     return model, manifest
+
+
+def check_assets(directory: str | Path, manifest: Manifest) -> None:
+    """Checks every asset file listed in the manifest against its sha256.
+
+    Raises:
+        ModelFileError: an asset is missing or its content changed.
+    """
+    for name, digest in manifest.asset_sha256.items():
+        path = Path(directory) / name
+        if not path.is_file():
+            raise ModelFileError(f"{directory}: asset {name} is missing")
+        if sha256_of(path) != digest:
+            raise ModelFileError(f"{path}: sha256 does not match the manifest; the file is corrupt or was modified")
 
 
 def _warn_on_version_drift(manifest: Manifest, directory: Path) -> None:

@@ -104,3 +104,20 @@ def test_loading_warns_when_library_versions_differ(saved):
     (directory / "manifest.json").write_text(json.dumps(manifest))
     with pytest.warns(UserWarning, match=r"keras 0.0.1 -> "):
         artifacts.load_model(directory)
+
+
+def test_assets_are_hashed_and_checked(tmp_path):
+    def write_vocab(path):
+        path.mkdir()
+        (path / "vocabulary.txt").write_text("[PAD]\nhello\n")
+
+    directory = artifacts.save_model(_tiny_model(), tmp_path / "model", _manifest(), assets={"tokenizer": write_vocab})
+    manifest = artifacts.read_manifest(directory)
+    assert list(manifest.asset_sha256) == ["tokenizer/vocabulary.txt"]
+    artifacts.load_model(directory)
+    (directory / "tokenizer" / "vocabulary.txt").write_text("[PAD]\nbye\n")
+    with pytest.raises(ModelFileError, match="vocabulary.txt: sha256 does not match"):
+        artifacts.load_model(directory)
+    (directory / "tokenizer" / "vocabulary.txt").unlink()
+    with pytest.raises(ModelFileError, match="asset tokenizer/vocabulary.txt is missing"):
+        artifacts.load_model(directory)
