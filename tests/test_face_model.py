@@ -1,13 +1,8 @@
 import keras
 import numpy as np
 
-from mepe_utils.models.face import (
-    EMBEDDING_LAYER,
-    FaceModelConfig,
-    build_face_augmenter,
-    build_face_model,
-    with_embedding,
-)
+from mepe_utils.models.common import EMBEDDING_LAYER, with_embedding
+from mepe_utils.models.face import FaceModelConfig, build_face_augmenter, build_face_model
 from mepe_utils.runtime import dtype_policy
 
 

@@ -2,7 +2,7 @@
 
 Input: float32 gray pixels in 0..255, shape (48, 48, 1). Output: the 7 FER
 probabilities (softmax, float32). The layer named ``embedding`` is the dense
-face embedding the fusion phase reads; :func:`with_embedding` exposes it.
+face embedding the fusion phase reads; ``mepe_utils.models.common.with_embedding`` exposes it.
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ import keras
 from keras import layers
 
 from mepe_utils.labels import NUM_FER
+from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT
 
-EMBEDDING_LAYER = "embedding"
 BN_MOMENTUM = 0.9
 """Faster than Keras' 0.99 default: with AdamW at this learning rate the pre-BN statistics drift
 quickly and 0.99 moving averages lagged so far behind that inference collapsed to one class
 (PublicTest 0.19 at epoch 2, 0.42 once the statistics were re-estimated)."""
-PROBABILITIES_LAYER = "probabilities"
 
 
 @dataclass
@@ -86,17 +85,8 @@ def build_face_model(config: FaceModelConfig | None = None) -> keras.Model:
     x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="embedding_bn")(x)
     embedding = layers.ReLU(name=EMBEDDING_LAYER, dtype="float32")(x)
     x = layers.Dropout(config.dropout, name="classifier_dropout")(embedding)
-    probabilities = layers.Dense(NUM_FER, activation="softmax", dtype="float32", name=PROBABILITIES_LAYER)(x)
+    probabilities = layers.Dense(NUM_FER, activation="softmax", dtype="float32", name=PROBABILITIES_OUTPUT)(x)
     return keras.Model(inputs, probabilities, name="mepe_face_cnn")
-
-
-def with_embedding(model: keras.Model) -> keras.Model:
-    """Returns a view of ``model`` whose outputs are ``{"probabilities", "embedding"}``."""
-    return keras.Model(
-        model.inputs,
-        {PROBABILITIES_LAYER: model.outputs[0], EMBEDDING_LAYER: model.get_layer(EMBEDDING_LAYER).output},
-        name=f"{model.name}_with_embedding",
-    )
 
 
 @dataclass

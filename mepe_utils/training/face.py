@@ -18,8 +18,8 @@ from mepe_utils.data.fer2013 import FaceData, load_fer2013, make_dataset
 from mepe_utils.errors import DataError
 from mepe_utils.evaluation import classification_metrics, plot_confusion_matrix
 from mepe_utils.labels import FER_LABELS, NUM_FER
+from mepe_utils.models.common import EMBEDDING_LAYER
 from mepe_utils.models.face import (
-    EMBEDDING_LAYER,
     FaceAugmentConfig,
     FaceModelConfig,
     build_face_augmenter,
