@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mepe_utils.evaluation import save_figure
+
 
 def plot_history(history: list[dict[str, float]], path: str | Path, metrics: tuple[str, ...] = ("loss", "accuracy")):
     """Draws train/validation curves of ``metrics`` (one panel each) into a PNG.
@@ -34,9 +36,5 @@ def plot_history(history: list[dict[str, float]], path: str | Path, metrics: tup
         axis.grid(alpha=0.3)
         axis.legend()
     figure.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    figure.savefig(tmp, dpi=110)
-    tmp.replace(path)
+    save_figure(figure, path)
     return figure

@@ -1,0 +1,106 @@
+"""The multi-label text-emotion classifier on a KerasHub encoder (DistilBERT, BERT ...).
+
+Any KerasHub-loadable preset works: ``hf://distilbert/distilbert-base-uncased``
+(the default, for GPUs), a local Hugging Face checkpoint folder (a BERT such as
+all-MiniLM-L6-v2), a KerasHub preset name, or a backbone built from a tiny
+config in tests. The model takes the preprocessor's token tensors and returns::
+
+    {"probabilities": (batch, 28) sigmoid over GoEmotions,
+     "ekman":         (batch, 7) sigmoid over FER-ordered Ekman classes}
+
+with a layer named ``embedding`` (the pooled, projected text embedding for fusion).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import keras
+from keras import layers, ops
+
+from mepe_utils.labels import NUM_FER, NUM_GOEMOTIONS
+from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT
+
+DISTILBERT_PRESET = "hf://distilbert/distilbert-base-uncased"
+EKMAN_OUTPUT = "ekman"
+
+
+@keras.saving.register_keras_serializable(package="mepe")
+class MaskedMeanPooling(layers.Layer):
+    """Mean of the token vectors where ``padding_mask`` is 1 (padding ignored)."""
+
+    def call(self, sequence, padding_mask):
+        mask = ops.cast(ops.expand_dims(padding_mask, -1), sequence.dtype)
+        return ops.sum(sequence * mask, axis=1) / ops.maximum(ops.sum(mask, axis=1), 1.0)
+
+    def compute_output_shape(self, sequence_shape, padding_mask_shape):
+        return (sequence_shape[0], sequence_shape[-1])
+
+
+@dataclass
+class TextModelConfig:
+    """The text classifier around an encoder.
+
+    Attributes:
+        preset: a KerasHub preset, ``hf://`` handle or local HF checkpoint folder.
+        sequence_length: the token window; longer texts are truncated.
+        pooling: ``"mean"`` (masked mean of the tokens) or ``"cls"`` (first token).
+        embedding_dim: size of the named embedding layer.
+        dropout: dropout before the embedding and before the heads.
+    """
+
+    preset: str = DISTILBERT_PRESET
+    sequence_length: int = 128
+    pooling: str = "mean"
+    embedding_dim: int = 256
+    dropout: float = 0.1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_backbone(preset: str, load_weights: bool = True):
+    """Loads a KerasHub backbone from a preset, ``hf://`` handle or local checkpoint folder."""
+    import keras_hub
+
+    return keras_hub.models.Backbone.from_preset(preset, load_weights=load_weights)
+
+
+def load_preprocessor(preset: str, sequence_length: int):
+    """Loads the matching ``TextClassifierPreprocessor`` (tokenizer + packing) for ``preset``."""
+    import keras_hub
+
+    return keras_hub.models.TextClassifierPreprocessor.from_preset(preset, sequence_length=sequence_length)
+
+
+def build_text_classifier(backbone, config: TextModelConfig | None = None) -> keras.Model:
+    """Puts the pooling, the embedding layer and the two sigmoid heads on ``backbone``.
+
+    Args:
+        backbone: a KerasHub text backbone (its inputs name the token tensors).
+        config: head settings; ``preset`` is not read here.
+
+    Returns:
+        A functional model from the backbone's token inputs to
+        ``{"probabilities": (batch, 28), "ekman": (batch, 7)}``.
+    """
+    config = config or TextModelConfig()
+    inputs = {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in backbone.input}
+    encoded = backbone(inputs)
+    sequence = encoded["sequence_output"] if isinstance(encoded, dict) else encoded
+    if config.pooling == "mean":
+        pooled = MaskedMeanPooling(name="pool")(sequence, inputs["padding_mask"])
+    elif config.pooling == "cls":
+        pooled = sequence[:, 0, :]
+    else:
+        raise ValueError(f"pooling must be 'mean' or 'cls', got {config.pooling!r}")
+    x = layers.Dropout(config.dropout, name="pool_dropout")(pooled)
+    embedding = layers.Dense(config.embedding_dim, activation="tanh", dtype="float32", name=EMBEDDING_LAYER)(x)
+    x = layers.Dropout(config.dropout, name="head_dropout")(embedding)
+    outputs = {
+        PROBABILITIES_OUTPUT: layers.Dense(
+            NUM_GOEMOTIONS, activation="sigmoid", dtype="float32", name=PROBABILITIES_OUTPUT
+        )(x),
+        EKMAN_OUTPUT: layers.Dense(NUM_FER, activation="sigmoid", dtype="float32", name=EKMAN_OUTPUT)(x),
+    }
+    return keras.Model(inputs, outputs, name="mepe_text_classifier")
