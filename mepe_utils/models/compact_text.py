@@ -29,17 +29,21 @@ class CompactTextConfig:
         max_tokens: TF-IDF vocabulary size (unigrams and bigrams, by frequency).
         ngrams: longest word n-gram.
         embedding_dim: size of the named embedding layer.
-        dropout: dropout on the TF-IDF vector and before the heads.
+        input_dropout: dropout on the (L2-normalised) TF-IDF vector.
+        dropout: dropout before the heads.
+        l2: L2 penalty on the TF-IDF -> embedding weights.
     """
 
     max_tokens: int = 16384
     ngrams: int = 2
-    embedding_dim: int = 96
+    embedding_dim: int = 64
+    input_dropout: float = 0.3
     dropout: float = 0.3
+    l2: float = 1e-6
 
     @classmethod
     def tiny(cls) -> CompactTextConfig:
-        return cls(max_tokens=64, embedding_dim=8, dropout=0.1)
+        return cls(max_tokens=64, embedding_dim=8, input_dropout=0.1, dropout=0.1)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -56,14 +60,31 @@ def build_vectorizer(texts, config: CompactTextConfig) -> layers.TextVectorizati
     return vectorizer
 
 
+def _wide_and_deep_head(tfidf, hidden, units: int, name: str):
+    """Sigmoid over (linear in TF-IDF) + (linear in the embedding): logistic regression plus a deep part."""
+    wide = layers.Dense(units, name=f"{name}_wide")(tfidf)
+    deep = layers.Dense(units, use_bias=False, name=f"{name}_deep")(hidden)
+    return layers.Activation("sigmoid", dtype="float32", name=name)(layers.Add(name=f"{name}_logits")([wide, deep]))
+
+
 def build_compact_text_model(vectorizer: layers.TextVectorization, config: CompactTextConfig) -> keras.Model:
-    """String input (batch, 1) -> TF-IDF -> ReLU embedding -> 28 and 7 sigmoid heads."""
+    """String input (batch, 1) -> TF-IDF -> L2 normalisation -> wide-and-deep 28 and 7 sigmoid heads.
+
+    The "wide" part is a logistic regression on the TF-IDF vector (strong on rare
+    labels); the "deep" part goes through the named ReLU embedding used for fusion.
+    """
     inputs = keras.Input(shape=(1,), dtype="string", name=TEXT_INPUT)
-    x = layers.Dropout(config.dropout, name="tfidf_dropout")(vectorizer(inputs))
-    embedding = layers.Dense(config.embedding_dim, activation="relu", name=EMBEDDING_LAYER)(x)
-    x = layers.Dropout(config.dropout, name="head_dropout")(embedding)
+    tfidf = layers.UnitNormalization(name="l2_normalize")(vectorizer(inputs))
+    x = layers.Dropout(config.input_dropout, name="tfidf_dropout")(tfidf)
+    embedding = layers.Dense(
+        config.embedding_dim,
+        activation="relu",
+        kernel_regularizer=keras.regularizers.L2(config.l2) if config.l2 else None,
+        name=EMBEDDING_LAYER,
+    )(x)
+    hidden = layers.Dropout(config.dropout, name="head_dropout")(embedding)
     outputs = {
-        PROBABILITIES_OUTPUT: layers.Dense(NUM_GOEMOTIONS, activation="sigmoid", name=PROBABILITIES_OUTPUT)(x),
-        EKMAN_OUTPUT: layers.Dense(NUM_FER, activation="sigmoid", name=EKMAN_OUTPUT)(x),
+        PROBABILITIES_OUTPUT: _wide_and_deep_head(x, hidden, NUM_GOEMOTIONS, PROBABILITIES_OUTPUT),
+        EKMAN_OUTPUT: _wide_and_deep_head(x, hidden, NUM_FER, EKMAN_OUTPUT),
     }
     return keras.Model(inputs, outputs, name="mepe_compact_text")

@@ -1,0 +1,1 @@
+"""Predictors: saved MEPE models loaded, checked and ready to answer."""
