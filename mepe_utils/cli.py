@@ -84,7 +84,11 @@ def _configure_train_face(parser):
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     parser.add_argument("--epochs", type=int, help="planned epochs (the LR schedule spans them)")
     parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--peak-learning-rate", type=float)
+    parser.add_argument("--warmup-epochs", type=int)
+    parser.add_argument("--patience", type=int, help="epochs without PublicTest improvement before stopping")
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--init-from", help="saved face model whose weights start the run (warm restart)")
 
 
 @command("train-face", "train the FER-2013 face CNN (checkpoints every epoch, --resume)", _configure_train_face)
@@ -92,11 +96,16 @@ def train_face_command(args) -> int:
     from mepe_utils.training.face import FaceTrainConfig, train_face
 
     config = FaceTrainConfig()
-    for name in ("epochs", "batch_size", "seed"):
+    for name in ("epochs", "batch_size", "peak_learning_rate", "warmup_epochs", "patience", "seed"):
         if getattr(args, name) is not None:
             setattr(config, name, getattr(args, name))
     saved = train_face(
-        _resolve_sub(args.data_dir, "fer2013"), args.out, config, resume=args.resume, command=_command_line()
+        _resolve_sub(args.data_dir, "fer2013"),
+        args.out,
+        config,
+        resume=args.resume,
+        init_from=args.init_from,
+        command=_command_line(),
     )
     print(f"saved model: {saved}")
     return 0
@@ -122,6 +131,101 @@ def bench_face_command(args) -> int:
         calls=args.calls,
     )
     print_face_benchmark(results)
+    if args.json:
+        write_json_atomic(args.json, results)
+        print(f"wrote {args.json}")
+    return 0
+
+
+# --- text -----------------------------------------------------------------------------------------
+
+
+def _configure_train_text(parser):
+    parser.add_argument(
+        "--preset",
+        help="KerasHub preset, hf:// handle or local Hugging Face checkpoint folder "
+        "(default: hf://distilbert/distilbert-base-uncased)",
+    )
+    _data_dir_arg(parser, "GoEmotions TSV folder, or 'hub' for the Hugging Face dataset")
+    parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--peak-learning-rate", type=float)
+    parser.add_argument("--loss", choices=("bce", "focal"))
+    parser.add_argument("--pooling", choices=("mean", "cls"))
+    parser.add_argument("--sequence-length", type=int, help="token window; longer texts are truncated")
+    parser.add_argument("--seed", type=int)
+
+
+@command("train-text", "fine-tune a KerasHub encoder on GoEmotions (checkpoints, --resume)", _configure_train_text)
+def train_text_command(args) -> int:
+    from mepe_utils.training.text import TextTrainConfig, train_text
+
+    config = TextTrainConfig()
+    for name in ("epochs", "batch_size", "peak_learning_rate", "loss", "seed"):
+        if getattr(args, name) is not None:
+            setattr(config, name, getattr(args, name))
+    for name, attribute in (("preset", "preset"), ("pooling", "pooling"), ("sequence_length", "sequence_length")):
+        if getattr(args, name) is not None:
+            setattr(config.model, attribute, getattr(args, name))
+    source = args.data_dir if args.data_dir == "hub" else _resolve_sub(args.data_dir, "goemotions")
+    saved = train_text(source, args.out, config, resume=args.resume, command=_command_line())
+    print(f"saved model: {saved}")
+    return 0
+
+
+def _configure_train_compact_text(parser):
+    _data_dir_arg(parser, "GoEmotions TSV folder, or 'hub' for the Hugging Face dataset")
+    parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    parser.add_argument("--teacher", help="saved MEPE text model to distil from (e.g. the fine-tuned MiniLM)")
+    parser.add_argument("--distill-weight", type=float, help="share of the teacher in the targets (default 0.5)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--seed", type=int)
+
+
+@command("train-compact-text", "train the compact offline TF-IDF text model", _configure_train_compact_text)
+def train_compact_text_command(args) -> int:
+    from mepe_utils.training.compact_text import CompactTrainConfig, train_compact_text
+
+    config = CompactTrainConfig()
+    for name in ("epochs", "learning_rate", "distill_weight", "seed"):
+        if getattr(args, name) is not None:
+            setattr(config, name, getattr(args, name))
+    source = args.data_dir if args.data_dir == "hub" else _resolve_sub(args.data_dir, "goemotions")
+    saved = train_compact_text(
+        source, args.out, config, resume=args.resume, teacher=args.teacher, command=_command_line()
+    )
+    print(f"saved model: {saved}")
+    return 0
+
+
+def _configure_bench_text(parser):
+    _data_dir_arg(parser, "GoEmotions TSV folder, or 'hub' for the Hugging Face dataset")
+    parser.add_argument("--compact", help="the compact model to evaluate (default: assets/models/text)")
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        help="another saved MEPE text model (repeatable); named after its folder",
+    )
+    parser.add_argument("--json", help="write the results to this JSON file")
+    parser.add_argument("--calls", type=int, default=300, help="timed single-text calls (>= 200)")
+
+
+@command("bench-text", "benchmark text models against a TF-IDF + logistic-regression baseline", _configure_bench_text)
+def bench_text_command(args) -> int:
+    from mepe_utils.artifacts import write_json_atomic
+    from mepe_utils.bench.text import print_text_benchmark, run_text_benchmark
+    from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
+
+    source = args.data_dir if args.data_dir == "hub" else _resolve_sub(args.data_dir, "goemotions")
+    results = run_text_benchmark(
+        source, compact_dir=args.compact or SHIPPED_TEXT_MODEL, model_dirs=args.model, calls=args.calls
+    )
+    print_text_benchmark(results)
     if args.json:
         write_json_atomic(args.json, results)
         print(f"wrote {args.json}")

@@ -15,3 +15,7 @@ class LabelError(MepeError, ValueError):
 
 class ModelFileError(MepeError, ValueError):
     """A saved model that is missing, corrupt, tampered with or of the wrong kind."""
+
+
+class TextInputError(MepeError, ValueError):
+    """A text input that cannot be scored: not a string, empty or whitespace-only."""

@@ -66,8 +66,9 @@ class TfidfLogisticBaseline:
         }
 
     def params(self) -> int:
-        return int(sum(e.coef_.size + e.intercept_.size for m in (self.labels_28, self.labels_ekman)
-                       for e in m.estimators_))
+        """Weights and biases of every per-label regression (a label absent from train has a constant instead)."""
+        estimators = [e for model in (self.labels_28, self.labels_ekman) for e in model.estimators_]
+        return int(sum(np.size(getattr(e, "coef_", 0)) + np.size(getattr(e, "intercept_", 0)) for e in estimators))
 
     def file_mb(self) -> float:
         return round(len(pickle.dumps(self)) / 1e6, 3)
@@ -75,6 +76,12 @@ class TfidfLogisticBaseline:
 
 def _file_mb(directory: Path) -> float:
     return round(sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 1e6, 3)
+
+
+def contender_name(directory: str | Path) -> str:
+    """A saved model's name in the results: its folder, or the run folder for ``<run>/model``."""
+    directory = Path(directory).resolve()
+    return directory.parent.name if directory.name == "model" else directory.name
 
 
 def run_text_benchmark(
@@ -89,12 +96,12 @@ def run_text_benchmark(
     Args:
         data_source: a folder of GoEmotions TSVs, or ``"hub"``.
         compact_dir: the shipped compact model.
-        model_dirs: more saved MEPE text models; each is named after its folder.
+        model_dirs: more saved MEPE text models, named by :func:`contender_name`.
         calls: timed single-text calls for the latency p50.
     """
     data = load_goemotions(data_source)
     results = {}
-    contenders = {"compact": Path(compact_dir), **{Path(d).name: Path(d) for d in model_dirs}}
+    contenders = {"compact": Path(compact_dir), **{contender_name(d): Path(d) for d in model_dirs}}
     for name, directory in contenders.items():
         model = TextEmotionModel.load(directory)
         scores = {split: model.scores(data[split].texts) for split in ("dev", "test")}

@@ -162,3 +162,15 @@ def load_goemotions(source: str | Path, splits=SPLITS) -> dict[str, TextEmotionD
         dataset = datasets.load_dataset(HUB_ID, HUB_CONFIG)
         return {split: load_goemotions_hub(split, dataset) for split in splits}
     return load_goemotions_tsv_splits(source, splits)
+
+
+def locate_goemotions(path: str | Path | None = None) -> str | Path:
+    """Where to read GoEmotions from: ``path``, else ``<data dir>/goemotions`` when present, else ``"hub"``."""
+    from mepe_utils.runtime import resolve_data_dir
+
+    if path is not None:
+        return Path(path)
+    data_dir = resolve_data_dir(required=False)
+    if data_dir is not None and (data_dir / "goemotions").is_dir():
+        return data_dir / "goemotions"
+    return "hub"

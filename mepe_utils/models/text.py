@@ -104,3 +104,34 @@ def build_text_classifier(backbone, config: TextModelConfig | None = None) -> ke
         EKMAN_OUTPUT: layers.Dense(NUM_FER, activation="sigmoid", dtype="float32", name=EKMAN_OUTPUT)(x),
     }
     return keras.Model(inputs, outputs, name="mepe_text_classifier")
+
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def tiny_distilbert(texts, sequence_length: int = 32, max_words: int = 2000):
+    """A 2-layer, 32-wide DistilBERT with a word vocabulary from ``texts``, and its preprocessor.
+
+    For smoke runs and CPU demos of the training code: it downloads nothing and
+    trains in seconds. It is a real ``DistilBertBackbone``, only small.
+
+    Returns:
+        ``(backbone, preprocessor)``.
+    """
+    import re
+    from collections import Counter
+
+    import keras_hub
+
+    words = Counter(w for text in texts for w in re.findall(r"\w+|[^\w\s]", text.lower()))
+    vocabulary = SPECIAL_TOKENS + [w for w, _ in words.most_common(max_words)]
+    backbone = keras_hub.models.DistilBertBackbone(
+        vocabulary_size=len(vocabulary),
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=32,
+        intermediate_dim=64,
+        max_sequence_length=max(64, sequence_length),
+    )
+    tokenizer = keras_hub.models.DistilBertTokenizer(vocabulary=vocabulary, lowercase=True)
+    return backbone, keras_hub.models.DistilBertTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)

@@ -9,19 +9,75 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from mepe_utils import artifacts
 from mepe_utils.data.text_batches import predict_bucketed, tokenize
-from mepe_utils.labels import GOEMOTIONS_LABELS, goemotions_scores_to_ekman
+from mepe_utils.errors import TextInputError
+from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS, goemotions_scores_to_ekman
 from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT, with_embedding
 from mepe_utils.models.text import EKMAN_OUTPUT
 from mepe_utils.runtime import SHIPPED_MODELS_DIR
 
 SHIPPED_TEXT_MODEL = SHIPPED_MODELS_DIR / "text"
 PREPROCESSOR_ASSET = "preprocessor"
+
+
+def check_texts(texts: str | Sequence[str]) -> list[str]:
+    """Validates one text or a batch of texts.
+
+    Emoji-only and non-English texts are valid (the model answers, usually with
+    low confidence); a text longer than the model's window is valid and is
+    truncated by the model (see :attr:`TextEmotion.truncated`).
+
+    Returns:
+        The texts as a list.
+
+    Raises:
+        TextInputError: not a str or a sequence of str, no texts, or an empty /
+            whitespace-only text (the message names its position).
+    """
+    if isinstance(texts, str):
+        texts = [texts]
+    elif isinstance(texts, (bytes, bytearray)) or not isinstance(texts, Sequence | np.ndarray):
+        raise TextInputError(f"text must be a str or a list of str, got {type(texts).__name__}")
+    texts = list(texts)
+    if not texts:
+        raise TextInputError("no texts given")
+    for position, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TextInputError(f"text {position}: expected a str, got {type(text).__name__}")
+        if not text.strip():
+            raise TextInputError(f"text {position}: the text is empty or whitespace only")
+    return texts
+
+
+@dataclass
+class TextEmotion:
+    """The reading of one text.
+
+    Attributes:
+        text: the input.
+        probabilities: GoEmotions label -> probability (28).
+        emotions: labels at or above their dev-tuned threshold, most probable first.
+        top_label: the most probable GoEmotions label.
+        ekman: Ekman class (FER order) -> score (7).
+        embedding: the text embedding for fusion.
+        tokens: tokens the text needs (special tokens included); None for the compact model.
+        truncated: True when the text was longer than the model's window and was cut.
+    """
+
+    text: str
+    probabilities: dict[str, float]
+    emotions: list[str]
+    top_label: str
+    ekman: dict[str, float]
+    embedding: np.ndarray
+    tokens: int | None
+    truncated: bool
 
 
 def load_preprocessor_asset(folder: Path):
@@ -65,8 +121,51 @@ class TextEmotionModel:
             preprocessor = load_preprocessor_asset(directory / PREPROCESSOR_ASSET)
         return cls(model, manifest, preprocessor)
 
+    @property
+    def window(self) -> int | None:
+        """The token window (None for the compact model, which reads texts of any length)."""
+        return self.manifest.input.get("window_tokens") if self.preprocessor is not None else None
+
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray | None:
+        """Tokens each text needs before truncation, special tokens included (None for the compact model)."""
+        if self.preprocessor is None:
+            return None
+        import tensorflow as tf
+
+        pieces = self.preprocessor.tokenizer(tf.constant(list(texts)))  # ragged: a list of token lists
+        return np.array([len(tokens) for tokens in pieces]) + 2  # [CLS] ... [SEP]
+
+    def predict(self, texts: str | Sequence[str]) -> list[TextEmotion]:
+        """Reads one text or a batch: typed results in input order.
+
+        Raises:
+            TextInputError: see :func:`check_texts`.
+        """
+        texts = check_texts(texts)
+        scores = self.scores(texts)
+        counts = self.token_counts(texts)
+        results = []
+        for row, text in enumerate(texts):
+            probabilities = scores[PROBABILITIES_OUTPUT][row]
+            order = np.argsort(-probabilities)
+            tokens = None if counts is None else int(counts[row])
+            results.append(
+                TextEmotion(
+                    text=text,
+                    probabilities={GOEMOTIONS_LABELS[i]: float(probabilities[i]) for i in range(len(probabilities))},
+                    emotions=[GOEMOTIONS_LABELS[i] for i in order if probabilities[i] >= self.thresholds[i]],
+                    top_label=GOEMOTIONS_LABELS[int(order[0])],
+                    ekman={name: float(v) for name, v in zip(FER_LABELS, scores[EKMAN_OUTPUT][row])},
+                    embedding=scores[EMBEDDING_LAYER][row],
+                    tokens=tokens,
+                    truncated=tokens is not None and tokens > self.window,
+                )
+            )
+        return results
+
     def scores(self, texts: Sequence[str], batch_size: int = 256) -> dict[str, np.ndarray]:
         """Probabilities (N, 28), Ekman scores (N, 7, the manifest's chosen view) and embeddings."""
+        texts = check_texts(texts)
         if self.preprocessor is not None:
             outputs = predict_bucketed(self.model, tokenize(self.preprocessor, texts), batch_size=batch_size)
         else:

@@ -36,13 +36,27 @@ MONITOR = f"val_{PROBABILITIES_OUTPUT}_loss"
 
 @dataclass
 class CompactTrainConfig:
-    """Hyper-parameters of the compact model's training run."""
+    """Hyper-parameters of the compact model's training run.
+
+    Attributes:
+        model: the compact architecture.
+        epochs: most epochs (early stopping on dev loss usually ends sooner).
+        batch_size: texts per batch.
+        learning_rate: Adam rate.
+        ekman_loss_weight: weight of the Ekman head's loss.
+        distill_weight: with a teacher, the training target is
+            ``(1 - w) * gold labels + w * teacher probabilities`` (knowledge distillation).
+        patience: epochs without dev improvement before stopping.
+        seed: seeds data order and initialisation.
+        smoke_rows: texts per split kept under ``MEPE_SMOKE=1``.
+    """
 
     model: CompactTextConfig = field(default_factory=CompactTextConfig)
     epochs: int = 20
     batch_size: int = 128
     learning_rate: float = 2e-3
     ekman_loss_weight: float = 0.5
+    distill_weight: float = 0.5
     patience: int = 3
     seed: int = 42
     smoke_rows: int = 256
@@ -51,11 +65,28 @@ class CompactTrainConfig:
         return CompactTrainConfig(model=CompactTextConfig.tiny(), epochs=1, batch_size=32, seed=self.seed)
 
 
-def make_string_dataset(data: TextEmotionData, *, batch_size: int, shuffle: bool, seed: int = 0):
-    """A ``tf.data`` pipeline of (texts (batch, 1), {"probabilities", "ekman"}) batches."""
+def distillation_targets(data: TextEmotionData, teacher_scores: dict[str, np.ndarray] | None, weight: float):
+    """Training targets: the gold multi-hot labels, blended with a teacher's probabilities when given."""
+    targets = {PROBABILITIES_OUTPUT: data.labels.astype(np.float32), EKMAN_OUTPUT: data.ekman.astype(np.float32)}
+    if teacher_scores is None:
+        return targets
+    return {
+        name: (1 - weight) * gold + weight * teacher_scores[name].astype(np.float32) for name, gold in targets.items()
+    }
+
+
+def make_string_dataset(
+    data: TextEmotionData,
+    *,
+    batch_size: int,
+    shuffle: bool,
+    seed: int = 0,
+    targets: dict[str, np.ndarray] | None = None,
+):
+    """A ``tf.data`` pipeline of (texts (batch, 1), {"probabilities", "ekman"}) batches (gold targets by default)."""
     import tensorflow as tf
 
-    targets = {PROBABILITIES_OUTPUT: data.labels.astype(np.float32), EKMAN_OUTPUT: data.ekman.astype(np.float32)}
+    targets = targets or distillation_targets(data, None, 0.0)
     dataset = tf.data.Dataset.from_tensor_slices((tf.constant(data.texts)[:, None], targets))
     if shuffle:
         dataset = dataset.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
@@ -75,6 +106,7 @@ def train_compact_text(
     config: CompactTrainConfig | None = None,
     *,
     resume: bool = False,
+    teacher: str | Path | None = None,
     command: str = "",
 ) -> Path:
     """Trains, evaluates and saves the compact TF-IDF text model.
@@ -84,12 +116,16 @@ def train_compact_text(
         out: the run folder (checkpoints, history, plots, ``model/``).
         config: hyper-parameters; shrunk under ``MEPE_SMOKE=1``.
         resume: continue the interrupted run in ``out``.
+        teacher: a saved MEPE text model (the fine-tuned encoder) whose train-split
+            probabilities are blended into the targets (``config.distill_weight``).
         command: the command line, recorded in the manifest.
 
     Returns:
         The saved-model directory ``out/model``.
     """
     import keras
+
+    from mepe_utils.predictors.text import TextEmotionModel
 
     config = config or CompactTrainConfig()
     if is_smoke():
@@ -102,6 +138,8 @@ def train_compact_text(
         data = {name: split.subset(np.arange(min(len(split), config.smoke_rows))) for name, split in data.items()}
     run.root.mkdir(parents=True, exist_ok=True)
     artifacts.write_json_atomic(run.root / "config.json", asdict(config))
+    teacher_scores = TextEmotionModel.load(teacher).scores(data["train"].texts) if teacher else None
+    train_targets = distillation_targets(data["train"], teacher_scores, config.distill_weight)
 
     if resume:
         model = keras.models.load_model(run.last_model)
@@ -118,7 +156,9 @@ def train_compact_text(
         )
     if state.epochs_done < config.epochs and not state.stopped_early:
         model.fit(
-            make_string_dataset(data["train"], batch_size=config.batch_size, shuffle=True, seed=config.seed),
+            make_string_dataset(
+                data["train"], batch_size=config.batch_size, shuffle=True, seed=config.seed, targets=train_targets
+            ),
             validation_data=make_string_dataset(data["dev"], batch_size=1024, shuffle=False),
             epochs=config.epochs,
             shuffle=False,  # the tf.data pipeline shuffles, seeded
@@ -143,6 +183,7 @@ def train_compact_text(
             "dataset": "GoEmotions (simplified)",
             "source": str(data_source),
             "train": f"train ({len(data['train'])} texts): vocabulary, IDF and weights",
+            "teacher": str(teacher) if teacher else None,
             "selection": f"dev ({len(data['dev'])} texts): early stopping, thresholds, Ekman view",
             "test": f"test ({len(data['test'])} texts): reported once",
             "smoke": is_smoke(),

@@ -164,6 +164,7 @@ def train_face(
     config: FaceTrainConfig | None = None,
     *,
     resume: bool = False,
+    init_from: str | Path | None = None,
     command: str = "",
     extra_callbacks: list | None = None,
 ) -> Path:
@@ -174,6 +175,8 @@ def train_face(
         out: the run folder (checkpoints, history, plots, ``model/``).
         config: hyper-parameters; shrunk automatically under ``MEPE_SMOKE=1``.
         resume: continue the interrupted run in ``out``.
+        init_from: a saved face model (foundation format) whose weights start this run
+            instead of a fresh initialisation: a warm restart with a new schedule.
         command: the command line, recorded in the manifest.
         extra_callbacks: more Keras callbacks for ``fit`` (TensorBoard, a notebook progress plot ...).
 
@@ -215,6 +218,9 @@ def train_face(
             model = keras.models.load_model(run.last_model)
         else:
             model = build_face_model(config.model)
+            if init_from is not None:
+                start, _ = artifacts.load_model(init_from, kind=FACE_KIND, labels=FER_LABELS)
+                model.set_weights(start.get_weights())
             _compile(model, config, steps_per_epoch)
         if state.epochs_done < config.epochs and not state.stopped_early:
             checkpoint = ResumableCheckpoint(run, state, monitor="val_accuracy", mode="max", patience=config.patience)
@@ -267,6 +273,7 @@ def train_face(
             "config": asdict(config),
             "seed": config.seed,
             "epochs_run": state.epochs_done,
+            "initialised_from": str(init_from) if init_from is not None else None,
             "best_epoch": state.best_epoch + 1,
             "stopped_early": state.stopped_early,
             "train_seconds": round(state.train_seconds, 1),
