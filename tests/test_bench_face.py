@@ -28,24 +28,14 @@ def test_mini_xception_preprocessing_matches_its_recipe():
     assert out[0].max() == -1.0 and out[1].min() == 1.0
 
 
+def bench_face(data, model_dir, peer, *more: str) -> int:
+    return main(["bench-face", "--data-dir", str(data), "--model", str(model_dir), "--peer", str(peer), *more])
+
+
 def test_bench_face_writes_both_models_with_the_agreed_keys(tmp_path, tiny_face_model_dir, tiny_peer, capsys):
     data = write_fer_folder(tmp_path / "fer", per_class=2)
     out = tmp_path / "bench.json"
-    code = main(
-        [
-            "bench-face",
-            "--data-dir",
-            str(data),
-            "--model",
-            str(tiny_face_model_dir),
-            "--peer",
-            str(tiny_peer),
-            "--json",
-            str(out),
-            "--calls",
-            "5",
-        ]
-    )
+    code = bench_face(data, tiny_face_model_dir, tiny_peer, "--json", str(out), "--calls", "5")
     assert code == 0
     results = json.loads(out.read_text())
     for name in ("mepe", "mini_xception"):
@@ -59,15 +49,5 @@ def test_bench_face_writes_both_models_with_the_agreed_keys(tmp_path, tiny_face_
 
 def test_bench_face_names_a_missing_peer(tmp_path, tiny_face_model_dir):
     data = write_fer_folder(tmp_path / "fer", per_class=1)
-    code = main(
-        [
-            "bench-face",
-            "--data-dir",
-            str(data),
-            "--model",
-            str(tiny_face_model_dir),
-            "--peer",
-            str(tmp_path / "absent.hdf5"),
-        ]
-    )
+    code = bench_face(data, tiny_face_model_dir, tmp_path / "absent.hdf5")
     assert code == 2

@@ -137,3 +137,76 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         writer.writeheader()
         writer.writerows(self._history)
         write_text_atomic(self.run.history_csv, buffer.getvalue())
+
+
+def start_run(out: str | Path, config, resume: bool) -> tuple[RunFolder, RunState]:
+    """Opens a run folder, seeds the run and records its ``config.json``.
+
+    Args:
+        out: the run folder.
+        config: the run's hyper-parameters, a dataclass with a ``seed``.
+        resume: continue the interrupted run in ``out``.
+
+    Returns:
+        ``(run, state)``; the seed is ``config.seed + epochs done`` so a resumed run
+        does not replay the first epochs' random draws.
+    """
+    from mepe_utils.runtime import set_seed
+
+    run = RunFolder(out)
+    state = run.prepare(resume)
+    set_seed(config.seed + state.epochs_done)
+    write_json_atomic(run.root / "config.json", asdict(config))
+    return run, state
+
+
+def fit_resumable(
+    model,
+    run: RunFolder,
+    state: RunState,
+    train_data,
+    validation_data,
+    *,
+    epochs: int,
+    monitor: str,
+    mode: str,
+    patience: int,
+    extra_callbacks: list | None = None,
+) -> RunState:
+    """Trains the epochs still to do (checkpoint every epoch), then loads the best epoch's weights.
+
+    Returns:
+        The run state after training.
+    """
+    import sys
+
+    if state.epochs_done < epochs and not state.stopped_early:
+        model.fit(
+            train_data,
+            validation_data=validation_data,
+            epochs=epochs,
+            initial_epoch=state.epochs_done,
+            shuffle=False,  # the tf.data pipelines shuffle, seeded
+            callbacks=[ResumableCheckpoint(run, state, monitor, mode, patience), *(extra_callbacks or [])],
+            verbose=1 if sys.stdout.isatty() else 2,
+        )
+        state = run.read_state()
+    model.load_weights(run.best_weights)
+    return state
+
+
+def training_record(config, state: RunState, command: str, **more) -> dict:
+    """The manifest's ``training`` block: configuration, seed, epochs, time, hardware, command."""
+    import platform
+
+    return {
+        "config": asdict(config),
+        "seed": config.seed,
+        "epochs_run": state.epochs_done,
+        "best_epoch": state.best_epoch + 1,
+        "stopped_early": state.stopped_early,
+        "train_seconds": round(state.train_seconds, 1),
+        "hardware": platform.processor() or platform.machine(),
+        "command": command,
+        **more,
+    }

@@ -6,25 +6,26 @@ macro-F1, thresholds tuned on ``dev``, numbers on ``test``.
 
 from __future__ import annotations
 
-import platform
-import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from mepe_utils import artifacts
-from mepe_utils.data.goemotions import TextEmotionData, load_goemotions
+from mepe_utils.data.goemotions import TextEmotionData
 from mepe_utils.labels import GOEMOTIONS_LABELS
 from mepe_utils.models.common import PROBABILITIES_OUTPUT
 from mepe_utils.models.compact_text import CompactTextConfig, build_compact_text_model, build_vectorizer
 from mepe_utils.models.text import EKMAN_OUTPUT
-from mepe_utils.runtime import is_smoke, set_seed
-from mepe_utils.training.checkpoints import ResumableCheckpoint, RunFolder
+from mepe_utils.runtime import is_smoke
+from mepe_utils.training.checkpoints import fit_resumable, start_run, training_record
 from mepe_utils.training.history import plot_history
 from mepe_utils.training.text import (
     TEXT_KIND,
     evaluate_text_scores,
+    goemotions_record,
+    gold_targets,
+    load_goemotions_for_run,
     text_manifest_extra,
     write_text_reports,
 )
@@ -67,7 +68,7 @@ class CompactTrainConfig:
 
 def distillation_targets(data: TextEmotionData, teacher_scores: dict[str, np.ndarray] | None, weight: float):
     """Training targets: the gold multi-hot labels, blended with a teacher's probabilities when given."""
-    targets = {PROBABILITIES_OUTPUT: data.labels.astype(np.float32), EKMAN_OUTPUT: data.ekman.astype(np.float32)}
+    targets = gold_targets(data)
     if teacher_scores is None:
         return targets
     return {
@@ -86,7 +87,7 @@ def make_string_dataset(
     """A ``tf.data`` pipeline of (texts (batch, 1), {"probabilities", "ekman"}) batches (gold targets by default)."""
     import tensorflow as tf
 
-    targets = targets or distillation_targets(data, None, 0.0)
+    targets = targets or gold_targets(data)
     dataset = tf.data.Dataset.from_tensor_slices((tf.constant(data.texts)[:, None], targets))
     if shuffle:
         dataset = dataset.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
@@ -130,14 +131,8 @@ def train_compact_text(
     config = config or CompactTrainConfig()
     if is_smoke():
         config = config.for_smoke()
-    run = RunFolder(out)
-    state = run.prepare(resume)
-    set_seed(config.seed + state.epochs_done)
-    data = load_goemotions(data_source)
-    if is_smoke():
-        data = {name: split.subset(np.arange(min(len(split), config.smoke_rows))) for name, split in data.items()}
-    run.root.mkdir(parents=True, exist_ok=True)
-    artifacts.write_json_atomic(run.root / "config.json", asdict(config))
+    run, state = start_run(out, config, resume)
+    data = load_goemotions_for_run(data_source, config.smoke_rows)
     teacher_scores = TextEmotionModel.load(teacher).scores(data["train"].texts) if teacher else None
     train_targets = distillation_targets(data["train"], teacher_scores, config.distill_weight)
 
@@ -154,20 +149,19 @@ def train_compact_text(
                 EKMAN_OUTPUT: [keras.metrics.F1Score(average="macro", threshold=0.5, name="macro_f1")],
             },
         )
-    if state.epochs_done < config.epochs and not state.stopped_early:
-        model.fit(
-            make_string_dataset(
-                data["train"], batch_size=config.batch_size, shuffle=True, seed=config.seed, targets=train_targets
-            ),
-            validation_data=make_string_dataset(data["dev"], batch_size=1024, shuffle=False),
-            epochs=config.epochs,
-            shuffle=False,  # the tf.data pipeline shuffles, seeded
-            initial_epoch=state.epochs_done,
-            callbacks=[ResumableCheckpoint(run, state, monitor=MONITOR, mode="min", patience=config.patience)],
-            verbose=1 if sys.stdout.isatty() else 2,
-        )
-        state = run.read_state()
-    model.load_weights(run.best_weights)
+    state = fit_resumable(
+        model,
+        run,
+        state,
+        make_string_dataset(
+            data["train"], batch_size=config.batch_size, shuffle=True, seed=config.seed, targets=train_targets
+        ),
+        make_string_dataset(data["dev"], batch_size=1024, shuffle=False),
+        epochs=config.epochs,
+        monitor=MONITOR,
+        mode="min",
+        patience=config.patience,
+    )
 
     scores = {split: predict_texts(model, data[split].texts) for split in ("dev", "test")}
     result = evaluate_text_scores(scores, data)
@@ -179,24 +173,8 @@ def train_compact_text(
         input={"item": "one text (str)", "model_inputs": "strings, shape (batch, 1)"},
         preprocessing={"vectorizer": "TF-IDF of lower-cased words and word pairs, inside the model"},
         metrics=result["metrics"],
-        data={
-            "dataset": "GoEmotions (simplified)",
-            "source": str(data_source),
-            "train": f"train ({len(data['train'])} texts): vocabulary, IDF and weights",
-            "teacher": str(teacher) if teacher else None,
-            "selection": f"dev ({len(data['dev'])} texts): early stopping, thresholds, Ekman view",
-            "test": f"test ({len(data['test'])} texts): reported once",
-            "smoke": is_smoke(),
-        },
-        training={
-            "config": asdict(config),
-            "seed": config.seed,
-            "epochs_run": state.epochs_done,
-            "best_epoch": state.best_epoch + 1,
-            "train_seconds": round(state.train_seconds, 1),
-            "hardware": platform.processor() or platform.machine(),
-            "command": command,
-        },
+        data=goemotions_record(data_source, data, teacher=str(teacher) if teacher else None),
+        training=training_record(config, state, command),
         extra=text_manifest_extra(result, input_kind="text", params=int(model.count_params())),
     )
     return artifacts.save_model(model, run.root / "model", manifest)

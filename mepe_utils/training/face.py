@@ -6,9 +6,7 @@ stopping and best weights), report ``PrivateTest`` once at the end.
 
 from __future__ import annotations
 
-import platform
-import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -30,9 +28,8 @@ from mepe_utils.runtime import (
     distribution_strategy,
     dtype_policy,
     is_smoke,
-    set_seed,
 )
-from mepe_utils.training.checkpoints import ResumableCheckpoint, RunFolder
+from mepe_utils.training.checkpoints import fit_resumable, start_run, training_record
 from mepe_utils.training.history import plot_history
 
 FACE_KIND = "face-emotion"
@@ -188,10 +185,7 @@ def train_face(
     config = config or FaceTrainConfig()
     if is_smoke():
         config = config.for_smoke()
-    run = RunFolder(out)
-    state = run.prepare(resume)
-    set_seed(config.seed + state.epochs_done)
-
+    run, state = start_run(out, config, resume)
     train, validation, test = select_splits(load_fer2013(data_dir))
     if is_smoke():
         train, validation, test = (_subsample(d, config.smoke_rows, config.seed) for d in (train, validation, test))
@@ -210,8 +204,6 @@ def train_face(
         sample_weights=weights,
     )
     val_ds = make_dataset(validation, batch_size=512)
-    run.root.mkdir(parents=True, exist_ok=True)
-    artifacts.write_json_atomic(run.root / "config.json", asdict(config))
 
     with dtype_policy(policy), strategy.scope():
         if resume:
@@ -222,19 +214,10 @@ def train_face(
                 start, _ = artifacts.load_model(init_from, kind=FACE_KIND, labels=FER_LABELS)
                 model.set_weights(start.get_weights())
             _compile(model, config, steps_per_epoch)
-        if state.epochs_done < config.epochs and not state.stopped_early:
-            checkpoint = ResumableCheckpoint(run, state, monitor="val_accuracy", mode="max", patience=config.patience)
-            model.fit(
-                train_ds,
-                validation_data=val_ds,
-                epochs=config.epochs,
-                initial_epoch=state.epochs_done,
-                shuffle=False,  # the tf.data pipeline shuffles, seeded
-                callbacks=[checkpoint, *(extra_callbacks or [])],
-                verbose=1 if sys.stdout.isatty() else 2,
-            )
-            state = run.read_state()
-        model.load_weights(run.best_weights)
+        state = fit_resumable(
+            model, run, state, train_ds, val_ds, epochs=config.epochs, monitor="val_accuracy", mode="max",
+            patience=config.patience, extra_callbacks=extra_callbacks,
+        )  # fmt: skip
     export = _float32_copy(model, config.model)
 
     metrics, reports = {}, {}
@@ -269,18 +252,14 @@ def train_face(
             "test": f"PrivateTest ({len(test)} faces): reported once",
             "smoke": is_smoke(),
         },
-        training={
-            "config": asdict(config),
-            "seed": config.seed,
-            "epochs_run": state.epochs_done,
-            "initialised_from": str(init_from) if init_from is not None else None,
-            "best_epoch": state.best_epoch + 1,
-            "stopped_early": state.stopped_early,
-            "train_seconds": round(state.train_seconds, 1),
-            "compute_policy": policy,
-            "hardware": f"{platform.processor() or platform.machine()}, {strategy.num_replicas_in_sync} replica(s)",
-            "command": command,
-        },
+        training=training_record(
+            config,
+            state,
+            command,
+            initialised_from=str(init_from) if init_from is not None else None,
+            compute_policy=policy,
+            replicas=strategy.num_replicas_in_sync,
+        ),
         extra={"embedding_layer": EMBEDDING_LAYER, "params": int(export.count_params())},
     )
     return artifacts.save_model(export, run.root / "model", manifest)

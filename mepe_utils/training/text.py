@@ -8,9 +8,7 @@ and the real all-MiniLM-L6-v2 checkpoint on a CPU.
 
 from __future__ import annotations
 
-import platform
-import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +31,8 @@ from mepe_utils.models.text import (
     load_backbone,
     load_preprocessor,
 )
-from mepe_utils.runtime import best_mixed_precision_policy, distribution_strategy, dtype_policy, is_smoke, set_seed
-from mepe_utils.training.checkpoints import ResumableCheckpoint, RunFolder
+from mepe_utils.runtime import best_mixed_precision_policy, distribution_strategy, dtype_policy, is_smoke
+from mepe_utils.training.checkpoints import fit_resumable, start_run, training_record
 from mepe_utils.training.history import plot_history
 
 TEXT_KIND = "text-emotion"
@@ -91,8 +89,17 @@ class TextTrainConfig:
         )
 
 
-def _targets(data: TextEmotionData) -> dict[str, np.ndarray]:
+def gold_targets(data: TextEmotionData) -> dict[str, np.ndarray]:
+    """The two heads' training targets: 28-label and Ekman multi-hot rows, float32."""
     return {PROBABILITIES_OUTPUT: data.labels.astype(np.float32), EKMAN_OUTPUT: data.ekman.astype(np.float32)}
+
+
+def load_goemotions_for_run(source, smoke_rows: int) -> dict[str, TextEmotionData]:
+    """All three GoEmotions splits; under ``MEPE_SMOKE=1`` only the first ``smoke_rows`` texts of each."""
+    data = load_goemotions(source)
+    if is_smoke():
+        data = {name: split.subset(np.arange(min(len(split), smoke_rows))) for name, split in data.items()}
+    return data
 
 
 def _loss(config: TextTrainConfig):
@@ -231,6 +238,19 @@ def text_manifest_extra(result: dict, **more) -> dict:
     }
 
 
+def goemotions_record(source, data: dict[str, TextEmotionData], **more) -> dict:
+    """The manifest's ``data`` block for a model trained on GoEmotions with the dev/test protocol."""
+    return {
+        "dataset": "GoEmotions (simplified)",
+        "source": str(source),
+        "train": f"train ({len(data['train'])} texts)",
+        "selection": f"dev ({len(data['dev'])} texts): early stopping, thresholds, Ekman view",
+        "test": f"test ({len(data['test'])} texts): reported once",
+        "smoke": is_smoke(),
+        **more,
+    }
+
+
 def train_text(
     data_source: str | Path,
     out: str | Path,
@@ -262,26 +282,19 @@ def train_text(
     config = config or TextTrainConfig()
     if is_smoke():
         config = config.for_smoke()
-    run = RunFolder(out)
-    state = run.prepare(resume)
-    set_seed(config.seed + state.epochs_done)
-
-    data = load_goemotions(data_source)
-    if is_smoke():
-        data = {name: split.subset(np.arange(min(len(split), config.smoke_rows))) for name, split in data.items()}
+    run, state = start_run(out, config, resume)
+    data = load_goemotions_for_run(data_source, config.smoke_rows)
     preprocessor = preprocessor or load_preprocessor(config.model.preset, config.model.sequence_length)
     features = {name: tokenize(preprocessor, split.texts) for name, split in data.items()}
     train_ds = make_text_dataset(
         features["train"],
-        _targets(data["train"]),
+        gold_targets(data["train"]),
         batch_size=config.batch_size,
         shuffle=True,
         seed=config.seed + state.epochs_done,
     )
-    dev_ds = make_text_dataset(features["dev"], _targets(data["dev"]), batch_size=128, shuffle=False)
+    dev_ds = make_text_dataset(features["dev"], gold_targets(data["dev"]), batch_size=128, shuffle=False)
     steps_per_epoch = -(-len(data["train"]) // config.batch_size)
-    run.root.mkdir(parents=True, exist_ok=True)
-    artifacts.write_json_atomic(run.root / "config.json", asdict(config))
 
     policy = best_mixed_precision_policy()
     strategy = distribution_strategy()
@@ -292,19 +305,10 @@ def train_text(
         else:
             model = build_text_classifier(backbone, config.model)
             _compile(model, config, steps_per_epoch)
-        if state.epochs_done < config.epochs and not state.stopped_early:
-            checkpoint = ResumableCheckpoint(run, state, monitor=MONITOR, mode="max", patience=config.patience)
-            model.fit(
-                train_ds,
-                validation_data=dev_ds,
-                epochs=config.epochs,
-                initial_epoch=state.epochs_done,
-                shuffle=False,  # the tf.data pipeline shuffles, seeded
-                callbacks=[checkpoint, *(extra_callbacks or [])],
-                verbose=1 if sys.stdout.isatty() else 2,
-            )
-            state = run.read_state()
-        model.load_weights(run.best_weights)
+        state = fit_resumable(
+            model, run, state, train_ds, dev_ds, epochs=config.epochs, monitor=MONITOR, mode="max",
+            patience=config.patience, extra_callbacks=extra_callbacks,
+        )  # fmt: skip
     export = float32_copy(model, backbone, config.model)
 
     scores = {split: predict_bucketed(export, features[split]) for split in ("dev", "test")}
@@ -325,24 +329,8 @@ def train_text(
             "truncation": f"texts longer than {config.model.sequence_length} tokens are truncated",
         },
         metrics=result["metrics"],
-        data={
-            "dataset": "GoEmotions (simplified)",
-            "source": str(data_source),
-            "train": f"train ({len(data['train'])} texts)",
-            "selection": f"dev ({len(data['dev'])} texts): early stopping, thresholds, Ekman view",
-            "test": f"test ({len(data['test'])} texts): reported once",
-            "smoke": is_smoke(),
-        },
-        training={
-            "config": asdict(config),
-            "seed": config.seed,
-            "epochs_run": state.epochs_done,
-            "best_epoch": state.best_epoch + 1,
-            "train_seconds": round(state.train_seconds, 1),
-            "compute_policy": policy,
-            "hardware": f"{platform.processor() or platform.machine()}, {strategy.num_replicas_in_sync} replica(s)",
-            "command": command,
-        },
+        data=goemotions_record(data_source, data),
+        training=training_record(config, state, command, compute_policy=policy, replicas=strategy.num_replicas_in_sync),
         extra=text_manifest_extra(
             result, input_kind="tokens", preset=config.model.preset, params=int(export.count_params())
         ),
