@@ -36,6 +36,8 @@ FORMAT_VERSION = 1
 MODEL_FILE = "model.keras"
 MANIFEST_FILE = "manifest.json"
 CARD_FILE = "MODEL_CARD.md"
+FACE_KIND = "face-emotion"
+TEXT_KIND = "text-emotion"
 
 
 def sha256_of(path: str | Path) -> str:

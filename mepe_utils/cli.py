@@ -122,7 +122,8 @@ def _configure_bench_face(parser):
 @command("bench-face", "benchmark the shipped face CNN against mini-Xception on PrivateTest", _configure_bench_face)
 def bench_face_command(args) -> int:
     from mepe_utils.artifacts import write_json_atomic
-    from mepe_utils.bench.face import SHIPPED_FACE_MODEL, print_face_benchmark, run_face_benchmark
+    from mepe_utils.bench.face import print_face_benchmark, run_face_benchmark
+    from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
 
     results = run_face_benchmark(
         _resolve_sub(args.data_dir, "fer2013"),

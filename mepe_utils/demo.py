@@ -7,25 +7,11 @@ add the text, the fusion, the persona and the generated reply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from mepe_utils import artifacts
-from mepe_utils.labels import FER_LABELS
-from mepe_utils.runtime import SHIPPED_MODELS_DIR
-from mepe_utils.vision.faces import FaceDetector
-
-
-@dataclass
-class FaceReading:
-    """What the demo read from a photo."""
-
-    found: bool
-    box: tuple[int, int, int, int] | None
-    faces_seen: int
-    probabilities: dict[str, float]
+from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotion, FaceEmotionModel
 
 
 def default_photo() -> np.ndarray:
@@ -35,26 +21,17 @@ def default_photo() -> np.ndarray:
     return skimage.data.astronaut()
 
 
-def read_face(photo=None, model_dir: str | Path = SHIPPED_MODELS_DIR / "face") -> FaceReading:
-    """Detects the largest face in ``photo`` and returns its emotion probabilities.
-
-    Args:
-        photo: path, array or PIL image; the astronaut portrait when None.
-        model_dir: a MEPE saved face model.
-    """
-    model, _ = artifacts.load_model(model_dir, kind="face-emotion", labels=FER_LABELS)
-    detection = FaceDetector()(default_photo() if photo is None else photo)
-    if not detection.found:
-        return FaceReading(False, None, 0, {})
-    scores = model.predict_on_batch(detection.face[None].astype(np.float32))[0]
-    ranked = sorted(zip(FER_LABELS, scores.tolist()), key=lambda item: -item[1])
-    return FaceReading(True, detection.box, len(detection.boxes), dict(ranked))
+def read_face(photo=None, model_dir: str | Path = SHIPPED_FACE_MODEL) -> FaceEmotion:
+    """Reads the largest face in ``photo`` (the astronaut portrait when None) with a saved face model."""
+    return FaceEmotionModel.load(model_dir).predict(default_photo() if photo is None else photo)[0]
 
 
-def format_reading(reading: FaceReading, source: str) -> str:
+def format_reading(reading: FaceEmotion, source: str) -> str:
+    """A few readable lines: the face box and the three most probable emotions."""
     if not reading.found:
         return f"{source}: no face found"
-    lines = [f"{source}: face at (x, y, w, h) = {reading.box} ({reading.faces_seen} face(s) seen)"]
-    for name, probability in list(reading.probabilities.items())[:3]:
+    lines = [f"{source}: face at (x, y, w, h) = {reading.box} ({len(reading.boxes)} face(s) seen)"]
+    ranked = sorted(reading.probabilities.items(), key=lambda item: -item[1])
+    for name, probability in ranked[:3]:
         lines.append(f"  {name:9s} {probability:6.1%}  {'#' * round(probability * 30)}")
     return "\n".join(lines)

@@ -20,9 +20,9 @@ from mepe_utils.bench.timing import format_table, latency_ms, throughput_per_s
 from mepe_utils.data.fer2013 import load_fer2013
 from mepe_utils.evaluation import classification_metrics
 from mepe_utils.labels import FER_LABELS
-from mepe_utils.runtime import SHIPPED_MODELS_DIR, library_versions
+from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
+from mepe_utils.runtime import library_versions
 
-SHIPPED_FACE_MODEL = SHIPPED_MODELS_DIR / "face"
 COLUMNS = ["private_test_accuracy", "private_test_macro_f1", "latency_ms_p50", "throughput_per_s", "params", "file_mb"]
 
 
@@ -52,10 +52,8 @@ def mini_xception_preprocess(faces: np.ndarray) -> np.ndarray:
 def load_contenders(model_dir: str | Path, peer_path: str | Path | None) -> list[Contender]:
     import keras
 
-    from mepe_utils.training.face import FACE_KIND
-
     model_dir = Path(model_dir)
-    model, _ = artifacts.load_model(model_dir, kind=FACE_KIND, labels=FER_LABELS)
+    model, _ = artifacts.load_model(model_dir, kind=artifacts.FACE_KIND, labels=FER_LABELS)
     contenders = [Contender("mepe", model, mepe_preprocess, model_dir / artifacts.MODEL_FILE)]
     if peer_path is not None:
         peer_path = Path(peer_path)

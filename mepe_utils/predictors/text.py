@@ -115,7 +115,7 @@ class TextEmotionModel:
         import mepe_utils.models.text  # noqa: F401  (registers MEPE layers)
 
         directory = Path(directory)
-        model, manifest = artifacts.load_model(directory, kind="text-emotion", labels=GOEMOTIONS_LABELS)
+        model, manifest = artifacts.load_model(directory, kind=artifacts.TEXT_KIND, labels=GOEMOTIONS_LABELS)
         preprocessor = None
         if manifest.extra.get("input_kind") == "tokens":
             preprocessor = load_preprocessor_asset(directory / PREPROCESSOR_ASSET)

@@ -32,7 +32,7 @@ from mepe_utils.runtime import (
 from mepe_utils.training.checkpoints import fit_resumable, start_run, training_record
 from mepe_utils.training.history import plot_history
 
-FACE_KIND = "face-emotion"
+FACE_KIND = artifacts.FACE_KIND
 FACE_PREPROCESSING = {
     "color": "gray (OpenCV BGR2GRAY weights)",
     "size": "48x48, INTER_AREA",

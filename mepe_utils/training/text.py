@@ -35,7 +35,7 @@ from mepe_utils.runtime import best_mixed_precision_policy, distribution_strateg
 from mepe_utils.training.checkpoints import fit_resumable, start_run, training_record
 from mepe_utils.training.history import plot_history
 
-TEXT_KIND = "text-emotion"
+TEXT_KIND = artifacts.TEXT_KIND
 PREPROCESSOR_ASSET = "preprocessor"
 MONITOR = f"val_{PROBABILITIES_OUTPUT}_macro_f1"
 

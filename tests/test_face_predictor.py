@@ -1,0 +1,49 @@
+"""The face predictor: photos of every kind in, typed readings out, no face as a result."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mepe_utils.labels import FER_LABELS
+from mepe_utils.predictors.face import FaceEmotionModel
+from mepe_utils.vision.images import ImageError
+
+
+@pytest.fixture(scope="module")
+def reader(tiny_face_model_dir):
+    return FaceEmotionModel.load(tiny_face_model_dir)
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    import skimage.data
+
+    return skimage.data.astronaut()
+
+
+def test_one_photo_in_any_form_gives_the_same_reading(reader, astronaut, tmp_path):
+    path = tmp_path / "astronaut.png"
+    Image.fromarray(astronaut).save(path)
+    from_path, from_array, from_pil = (reader.predict(x)[0] for x in (path, astronaut, Image.fromarray(astronaut)))
+    assert from_path.found and from_path.source == str(path) and from_array.source == "<ndarray>"
+    assert from_path.box == from_array.box == from_pil.box
+    assert list(from_path.probabilities) == list(FER_LABELS)
+    assert abs(sum(from_path.probabilities.values()) - 1) < 1e-4
+    assert from_path.top_label == max(from_path.probabilities, key=from_path.probabilities.get)
+    np.testing.assert_allclose(from_path.embedding, from_array.embedding, rtol=1e-5)
+
+
+def test_a_batch_keeps_order_and_reports_a_missing_face(reader, astronaut):
+    blank = np.full((240, 320, 3), 200, np.uint8)
+    first, second, third = reader.predict([astronaut, blank, astronaut])
+    assert first.found and third.found and not second.found
+    assert second.box is None and second.probabilities == {} and second.embedding is None
+    assert first.probabilities == third.probabilities
+
+
+def test_bad_photos_raise_a_named_error(reader, tmp_path):
+    (tmp_path / "notes.txt").write_text("not an image")
+    with pytest.raises(ImageError, match="no such file"):
+        reader.predict(tmp_path / "absent.jpg")
+    with pytest.raises(ImageError, match="not an image"):
+        reader.predict(tmp_path / "notes.txt")
