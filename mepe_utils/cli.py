@@ -233,6 +233,49 @@ def bench_text_command(args) -> int:
     return 0
 
 
+# --- inference ------------------------------------------------------------------------------------
+
+
+def _configure_predict_text(parser):
+    parser.add_argument("texts", nargs="+", metavar="TEXT", help="one or more texts (quote each)")
+    parser.add_argument("--model", help="MEPE saved text model (default: assets/models/text)")
+    parser.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    parser.add_argument("--embedding", action="store_true", help="include the embedding in --json output")
+
+
+@command("predict-text", "read the emotions in one or more texts", _configure_predict_text)
+def predict_text_command(args) -> int:
+    from mepe_utils.predictors.report import format_text_readings, reading_record
+    from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel
+
+    readings = TextEmotionModel.load(args.model or SHIPPED_TEXT_MODEL).predict(args.texts)
+    if args.json:
+        print(json.dumps([reading_record(r, args.embedding) for r in readings], indent=1))
+    else:
+        print(format_text_readings(readings))
+    return 0
+
+
+def _configure_predict_face(parser):
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="one or more photos")
+    parser.add_argument("--model", help="MEPE saved face model (default: assets/models/face)")
+    parser.add_argument("--json", action="store_true", help="print JSON records instead of a table")
+    parser.add_argument("--embedding", action="store_true", help="include the embedding in --json output")
+
+
+@command("predict-face", "find the face in photos and read its emotion", _configure_predict_face)
+def predict_face_command(args) -> int:
+    from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotionModel
+    from mepe_utils.predictors.report import format_face_readings, reading_record
+
+    readings = FaceEmotionModel.load(args.model or SHIPPED_FACE_MODEL).predict([Path(p) for p in args.paths])
+    if args.json:
+        print(json.dumps([reading_record(r, args.embedding) for r in readings], indent=1))
+    else:
+        print(format_face_readings(readings))
+    return 0
+
+
 # --- demo -----------------------------------------------------------------------------------------
 
 

@@ -83,3 +83,14 @@ def tiny_face_model_dir(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("models") / "face"
     manifest = artifacts.Manifest(kind="face-emotion", labels=list(FER_LABELS), input={"shape": [48, 48, 1]})
     return artifacts.save_model(build_face_model(FaceModelConfig.tiny()), directory, manifest)
+
+
+@pytest.fixture(scope="session")
+def tiny_text_model_dir(tmp_path_factory) -> Path:
+    """A compact text model trained for two epochs on the tiny GoEmotions folder, in the MEPE format."""
+    from mepe_utils.models.compact_text import CompactTextConfig
+    from mepe_utils.training.compact_text import CompactTrainConfig, train_compact_text
+
+    root = tmp_path_factory.mktemp("text_models")
+    config = CompactTrainConfig(model=CompactTextConfig.tiny(), epochs=2, batch_size=2)
+    return train_compact_text(write_goemotions_folder(root / "goemotions"), root / "compact", config)

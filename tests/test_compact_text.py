@@ -24,8 +24,8 @@ def goemotions_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def compact_dir(tmp_path_factory, goemotions_dir):
-    return train_compact_text(goemotions_dir, tmp_path_factory.mktemp("runs") / "compact", TINY)
+def compact_dir(tiny_text_model_dir):
+    return tiny_text_model_dir
 
 
 def test_distillation_targets_blend_gold_labels_and_teacher(goemotions_dir):

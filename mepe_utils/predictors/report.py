@@ -1,0 +1,53 @@
+"""Readable tables and JSON records of text and face readings (for ``predict-text`` / ``predict-face``)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import numpy as np
+
+from mepe_utils.predictors.face import FaceEmotion
+from mepe_utils.predictors.text import TextEmotion
+
+
+def _top(probabilities: dict[str, float], count: int) -> str:
+    ranked = sorted(probabilities.items(), key=lambda item: -item[1])[:count]
+    return ", ".join(f"{name} {p:.2f}" for name, p in ranked)
+
+
+def format_text_readings(readings: list[TextEmotion], top: int = 3) -> str:
+    """One block per text: top labels, labels above their thresholds, Ekman view, truncation."""
+    lines = []
+    for reading in readings:
+        shown = reading.text if len(reading.text) <= 60 else reading.text[:57] + "..."
+        lines.append(f"{shown!r}")
+        lines.append(f"  top:       {_top(reading.probabilities, top)}")
+        lines.append(f"  emotions:  {', '.join(reading.emotions) or '(none above threshold)'}")
+        lines.append(f"  ekman:     {_top(reading.ekman, 2)}")
+        if reading.truncated:
+            lines.append(f"  note:      {reading.tokens} tokens, truncated to the model's window")
+    return "\n".join(lines)
+
+
+def format_face_readings(readings: list[FaceEmotion], top: int = 3) -> str:
+    """One line per photo: the face box (or 'no face found') and the top emotions."""
+    lines = []
+    for reading in readings:
+        if not reading.found:
+            lines.append(f"{reading.source}: no face found")
+            continue
+        faces = f" (+{len(reading.boxes) - 1} more)" if len(reading.boxes) > 1 else ""
+        lines.append(f"{reading.source}: face {reading.box}{faces}  {_top(reading.probabilities, top)}")
+    return "\n".join(lines)
+
+
+def reading_record(reading: TextEmotion | FaceEmotion, embedding: bool = False) -> dict:
+    """A JSON-ready dict of a reading; the embedding is left out unless asked for."""
+    record = asdict(reading)
+    vector = record.pop("embedding")
+    if embedding and vector is not None:
+        record["embedding"] = np.asarray(vector).round(6).tolist()
+    for key in ("box", "boxes"):
+        if key in record and record[key] is not None:
+            record[key] = np.asarray(record[key]).astype(int).tolist()
+    return record

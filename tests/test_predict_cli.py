@@ -1,0 +1,78 @@
+"""``predict-text`` and ``predict-face``: readable tables, JSON, and one-line errors with exit code 2."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mepe_utils.cli import main
+from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    import skimage.data
+
+    folder = tmp_path_factory.mktemp("photos")
+    Image.fromarray(skimage.data.astronaut()).save(folder / "astronaut.jpg")
+    Image.fromarray(np.full((200, 300, 3), 180, np.uint8)).save(folder / "wall.png")
+    (folder / "notes.txt").write_text("not a photo")
+    Image.fromarray(skimage.data.astronaut()).save(folder / "full.jpg")
+    (folder / "truncated.jpg").write_bytes((folder / "full.jpg").read_bytes()[:3000])
+    return folder
+
+
+def test_predict_text_prints_a_table_and_json(tiny_text_model_dir, capsys):
+    assert main(["predict-text", "I love this so much!", "ok", "--model", str(tiny_text_model_dir)]) == 0
+    table = capsys.readouterr().out
+    assert "'I love this so much!'" in table and "top:" in table and "ekman:" in table
+    assert main(["predict-text", "I love this", "--model", str(tiny_text_model_dir), "--json", "--embedding"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert list(record["probabilities"]) == list(GOEMOTIONS_LABELS)
+    assert record["top_label"] in GOEMOTIONS_LABELS and len(record["embedding"]) == 8
+    assert record["truncated"] is False
+
+
+@pytest.mark.parametrize(("text", "message"), [("", "text 0: the text is empty"), ("   ", "text 0: the text is empty")])
+def test_predict_text_refuses_empty_text_in_one_line(tiny_text_model_dir, capsys, text, message):
+    assert main(["predict-text", text, "--model", str(tiny_text_model_dir)]) == 2
+    error = capsys.readouterr().err
+    assert message in error and "Traceback" not in error and error.count("\n") == 1
+
+
+def test_predict_face_reports_faces_and_missing_faces(tiny_face_model_dir, photos, capsys):
+    paths = [str(photos / "astronaut.jpg"), str(photos / "wall.png")]
+    assert main(["predict-face", *paths, "--model", str(tiny_face_model_dir)]) == 0
+    astronaut, wall = capsys.readouterr().out.strip().splitlines()
+    assert "astronaut.jpg: face (" in astronaut and wall.endswith("wall.png: no face found")
+    assert main(["predict-face", *paths, "--model", str(tiny_face_model_dir), "--json"]) == 0
+    first, second = json.loads(capsys.readouterr().out)
+    assert first["found"] and len(first["box"]) == 4 and list(first["probabilities"]) == list(FER_LABELS)
+    assert not second["found"] and second["box"] is None
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("absent.jpg", "no such file"),
+        (".", "is a directory"),
+        ("notes.txt", "not an image"),
+        ("truncated.jpg", "truncated or corrupt"),
+    ],
+)
+def test_predict_face_bad_paths_fail_in_one_line(tiny_face_model_dir, photos, capsys, name, message):
+    assert main(["predict-face", str(photos / name), "--model", str(tiny_face_model_dir)]) == 2
+    error = capsys.readouterr().err
+    assert message in error and "Traceback" not in error
+
+
+def test_a_tampered_model_is_refused_in_one_line(tiny_face_model_dir, photos, tmp_path, capsys):
+    import shutil
+
+    tampered = tmp_path / "face"
+    shutil.copytree(tiny_face_model_dir, tampered)
+    with (tampered / "model.keras").open("ab") as handle:
+        handle.write(b"tampered")
+    assert main(["predict-face", str(photos / "astronaut.jpg"), "--model", str(tampered)]) == 2
+    assert "sha256" in capsys.readouterr().err
