@@ -76,3 +76,21 @@ def test_a_tampered_model_is_refused_in_one_line(tiny_face_model_dir, photos, tm
         handle.write(b"tampered")
     assert main(["predict-face", str(photos / "astronaut.jpg"), "--model", str(tampered)]) == 2
     assert "sha256" in capsys.readouterr().err
+
+
+def test_the_same_input_gives_the_same_output_in_two_processes(tiny_text_model_dir, tiny_face_model_dir, photos):
+    import subprocess
+    import sys
+
+    commands = [
+        ["predict-text", "I love this so much!", "--model", str(tiny_text_model_dir), "--json", "--embedding"],
+        ["predict-face", str(photos / "astronaut.jpg"), "--model", str(tiny_face_model_dir), "--json", "--embedding"],
+    ]
+    for arguments in commands:
+        outputs = [
+            subprocess.run(
+                [sys.executable, "-m", "mepe_utils", *arguments], capture_output=True, text=True, check=True
+            ).stdout
+            for _ in range(2)
+        ]
+        assert outputs[0] == outputs[1] and json.loads(outputs[0])[0]["embedding"]
