@@ -178,6 +178,18 @@ def save_model(
     return target
 
 
+def write_model_card(directory: str | Path, notes: str = "") -> Path:
+    """Re-renders ``MODEL_CARD.md`` of a saved model from its manifest plus ``notes`` (atomic).
+
+    For the notes a model earns after training: how it compares, what more
+    compute would bring. The card is documentation, not a hashed file.
+    """
+    directory = Path(directory)
+    path = directory / CARD_FILE
+    write_text_atomic(path, model_card(read_manifest(directory), notes))
+    return path
+
+
 def read_manifest(directory: str | Path) -> Manifest:
     """Reads and checks ``manifest.json`` of a saved model directory."""
     directory = Path(directory)

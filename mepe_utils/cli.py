@@ -297,6 +297,20 @@ def bench_inference_command(args) -> int:
     return 0
 
 
+def _configure_model_card(parser):
+    parser.add_argument("model", help="a MEPE saved-model folder")
+    parser.add_argument("--notes", help="a markdown file appended to the card")
+
+
+@command("model-card", "re-render a saved model's MODEL_CARD.md from its manifest plus notes", _configure_model_card)
+def model_card_command(args) -> int:
+    from mepe_utils.artifacts import write_model_card
+
+    notes = Path(args.notes).read_text() if args.notes else ""
+    print(f"wrote {write_model_card(args.model, notes)}")
+    return 0
+
+
 # --- demo -----------------------------------------------------------------------------------------
 
 

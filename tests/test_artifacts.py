@@ -121,3 +121,15 @@ def test_assets_are_hashed_and_checked(tmp_path):
     (directory / "tokenizer" / "vocabulary.txt").unlink()
     with pytest.raises(ModelFileError, match="asset tokenizer/vocabulary.txt is missing"):
         artifacts.load_model(directory)
+
+
+def test_model_card_notes_are_added_without_touching_the_checked_files(saved, tmp_path):
+    from mepe_utils.cli import main
+
+    _, saved = saved
+    notes = tmp_path / "notes.md"
+    notes.write_text("## Compared with\n\nmini-Xception, same run.\n")
+    assert main(["model-card", str(saved), "--notes", str(notes)]) == 0
+    card = (saved / artifacts.CARD_FILE).read_text()
+    assert card.startswith("# MEPE model card") and card.rstrip().endswith("mini-Xception, same run.")
+    artifacts.load_model(saved)  # hashes still match
