@@ -72,3 +72,11 @@ def test_bench_text_writes_every_contender_with_the_agreed_keys(tmp_path, goemot
         assert 0.0 <= results[name]["test_macro_f1_ekman_tuned"] <= 1.0
         assert results[name]["latency_ms_p50"] > 0 and results[name]["params"] > 0
     assert "tfidf_lr" in capsys.readouterr().out
+
+
+def test_the_saved_compact_model_carries_no_optimizer_state(compact_dir):
+    import zipfile
+
+    with zipfile.ZipFile(compact_dir / "model.keras") as archive:
+        config = json.loads(archive.read("config.json"))
+    assert not config.get("compile_config")  # uncompiled: no optimizer variables in the weights file

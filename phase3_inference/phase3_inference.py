@@ -1,0 +1,153 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Phase 3: standalone inference
+#
+# Every later phase, and every user, reads emotions through two predictors:
+# `TextEmotionModel` and `FaceEmotionModel` in `mepe_utils.predictors`. They
+# load a saved MEPE model folder (by default the ones shipped in
+# `assets/models/`), check it (manifest, sha256 of every file, label names and
+# order, Keras safe mode, library versions), reject bad input with one clear
+# sentence, and answer one item through a fast path (`predict_on_batch`, never
+# `model.predict` per item).
+#
+# The same calls exist on the command line: `mepe predict-text "..."` and
+# `mepe predict-face PHOTO ...` (add `--json` for records). This notebook
+# needs no GPU and no training; `MEPE_SMOKE=1` only shortens the benchmark.
+
+# %%
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "pyproject.toml").is_file())
+try:
+    import mepe_utils  # noqa: F401
+except ImportError:  # a fresh Colab/Kaggle runtime: install this repository
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "-e", str(ROOT)])
+    sys.path.insert(0, str(ROOT))
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from mepe_utils.predictors.face import FaceEmotionModel
+from mepe_utils.predictors.text import TextEmotionModel
+from mepe_utils.runtime import is_smoke
+
+text_reader = TextEmotionModel.load()
+face_reader = FaceEmotionModel.load()
+for name, reader in (("text", text_reader), ("face", face_reader)):
+    metrics = {k: round(v, 3) for k, v in reader.manifest.metrics.items() if "test" in k and "public" not in k}
+    print(f"{name}: {reader.manifest.kind}, {len(reader.manifest.labels)} labels, test metrics {metrics}")
+
+# %% [markdown]
+# ## 1. Text
+# A reading holds the 28 probabilities, the labels above their dev-tuned
+# thresholds, the Ekman view (the 7 classes the face model also speaks), the
+# embedding for fusion, and whether the text was truncated. Emoji-only and
+# non-English texts are valid input: the model answers, usually with little
+# confidence, because it learned from English Reddit comments.
+
+# %%
+from mepe_utils.predictors.report import format_text_readings
+
+texts = [
+    "Thank you so much, this made my whole week!",
+    "I can't believe they cancelled the show, I'm so upset right now.",
+    "Is this really the best you could do?",
+    "😭😭😭",
+    "Je suis tellement fatigué aujourd'hui.",
+]
+readings = text_reader.predict(texts)
+print(format_text_readings(readings))
+
+# %%
+from mepe_utils.labels import FER_LABELS
+
+figure, axis = plt.subplots(figsize=(9, 3))
+ekman = np.array([[r.ekman[name] for name in FER_LABELS] for r in readings])
+image = axis.imshow(ekman, cmap="Blues", vmin=0, vmax=1)
+axis.set_xticks(range(7), FER_LABELS)
+axis.set_yticks(range(len(texts)), [t[:40] for t in texts])
+figure.colorbar(image)
+axis.set_title("Ekman view of each text")
+plt.show()
+
+# %% [markdown]
+# ## 2. Faces
+# A photo (path, array, PIL or OpenCV image) goes through EXIF orientation,
+# colour conversion, Haar face detection (largest face first), a square crop
+# with a margin and the 48x48 gray preprocessing of training. A photo without a
+# face is a result (`found=False`), not an error.
+
+# %%
+import cv2
+import skimage.data
+
+from mepe_utils.predictors.report import format_face_readings
+
+photo = skimage.data.astronaut()
+wall = np.full((300, 400, 3), 190, np.uint8)
+face, no_face = face_reader.predict([photo, wall])
+print(format_face_readings([face, no_face]))
+x, y, w, h = face.box
+figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5), gridspec_kw={"width_ratios": [1, 1.4]})
+left.imshow(cv2.rectangle(photo.copy(), (x, y), (x + w, y + h), (255, 0, 0), 3))
+left.axis("off")
+right.barh(list(face.probabilities), list(face.probabilities.values()))
+right.set_xlim(0, 1)
+right.set_title(f"top: {face.top_label}")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 3. Bad input
+# Each problem is one sentence that names it; the command line prints that
+# sentence and exits with code 2 (`--debug` shows the traceback).
+
+# %%
+from mepe_utils.errors import MepeError
+
+for attempt in (
+    lambda: text_reader.predict("   "),
+    lambda: text_reader.predict(["fine", 42]),
+    lambda: face_reader.predict(Path("no/such/photo.jpg")),
+    lambda: face_reader.predict(ROOT / "README.md"),
+):
+    try:
+        attempt()
+    except MepeError as error:
+        print(f"{type(error).__name__}: {error}")
+
+# %% [markdown]
+# ## 4. Reproducibility and speed
+# The same input gives the same numbers in any process (the tests check it
+# across two processes). `run_inference_benchmark` starts a fresh Python
+# process per predictor and measures what a user waits for: the cold start
+# (TensorFlow import and model checks included) to the first answer, warm
+# single-item latency, batch throughput and peak memory. The README reports
+# the full run of `mepe bench-inference`; here it runs shorter in smoke mode.
+
+# %%
+again = text_reader.predict(texts[0])[0]
+print("same reading twice:", again.probabilities == readings[0].probabilities)
+
+# %%
+from mepe_utils.bench.inference import print_inference_benchmark, run_inference_benchmark
+
+results = run_inference_benchmark(calls=20 if is_smoke() else 300, batch=8 if is_smoke() else 64)
+print_inference_benchmark(results)
