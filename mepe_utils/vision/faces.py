@@ -23,16 +23,18 @@ class DetectorConfig:
         scale_factor, min_neighbors: ``detectMultiScale`` parameters.
         min_face_fraction: smallest face side as a fraction of the shorter image side.
         max_side: photos larger than this are downscaled before detection (boxes
-            are mapped back to the original pixels).
+            are mapped back to the original pixels; the crop is cut from the
+            full-resolution photo). At 320 px the smallest face kept
+            (``min_face_fraction``) is still at least the cascade's 24 px window.
         margin: extra context around the detected box, as a fraction of its side
             (FER faces are loosely cropped).
     """
 
     cascade: str = "haarcascade_frontalface_default.xml"
-    scale_factor: float = 1.1
+    scale_factor: float = 1.2
     min_neighbors: int = 5
     min_face_fraction: float = 0.08
-    max_side: int = 640
+    max_side: int = 320
     margin: float = 0.2
 
 
