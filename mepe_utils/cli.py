@@ -133,6 +133,7 @@ def bench_face_command(args) -> int:
     )
     print_face_benchmark(results)
     if args.json:
+        results["setup"]["command"] = _command_line()
         write_json_atomic(args.json, results)
         print(f"wrote {args.json}")
     return 0
@@ -228,6 +229,7 @@ def bench_text_command(args) -> int:
     )
     print_text_benchmark(results)
     if args.json:
+        results["setup"]["command"] = _command_line()
         write_json_atomic(args.json, results)
         print(f"wrote {args.json}")
     return 0
@@ -292,6 +294,7 @@ def bench_inference_command(args) -> int:
     results = run_inference_benchmark(args.text_model, args.face_model, calls=args.calls, batch=args.batch)
     print_inference_benchmark(results)
     if args.json:
+        results["setup"]["command"] = _command_line()
         write_json_atomic(args.json, results)
         print(f"wrote {args.json}")
     return 0
