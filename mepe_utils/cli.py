@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shlex
 import sys
 from collections.abc import Callable
@@ -355,7 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not args.debug:
+        from mepe_utils.runtime import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
     try:
         return args.run(args)
     except (MepeError, FileNotFoundError, IsADirectoryError, PermissionError) as error:

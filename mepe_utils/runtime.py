@@ -172,3 +172,26 @@ def dtype_policy(policy: str):
         yield
     finally:
         keras.config.set_dtype_policy(previous)
+
+
+def import_tensorflow_quietly() -> None:
+    """Imports TensorFlow with its C++ start-up log (oneDNN, CUDA probing) kept off stderr.
+
+    TensorFlow 2.20+ prints those lines before ``TF_CPP_MIN_LOG_LEVEL`` takes
+    effect, so a CLI error would otherwise not be one line. A failed import
+    still raises its Python exception.
+    """
+    import sys
+
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

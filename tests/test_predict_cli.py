@@ -94,3 +94,19 @@ def test_the_same_input_gives_the_same_output_in_two_processes(tiny_text_model_d
             for _ in range(2)
         ]
         assert outputs[0] == outputs[1] and json.loads(outputs[0])[0]["embedding"]
+
+
+def test_a_fresh_process_prints_exactly_one_error_line(tiny_text_model_dir):
+    import os
+    import subprocess
+    import sys
+
+    environment = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as in a user's shell
+    done = subprocess.run(
+        [sys.executable, "-m", "mepe_utils", "predict-text", "   ", "--model", str(tiny_text_model_dir)],
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip() == "error: text 0: the text is empty or whitespace only"  # no TensorFlow start-up log
