@@ -36,6 +36,28 @@ def _command_line() -> str:
     return "python -m mepe_utils " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
 
+def _override(config, args: argparse.Namespace, names: tuple[str, ...]) -> None:
+    """Copies each option in ``names`` that was given on the command line onto ``config``."""
+    for name in names:
+        if getattr(args, name) is not None:
+            setattr(config, name, getattr(args, name))
+
+
+def _goemotions_source(args: argparse.Namespace) -> str | Path:
+    """``"hub"`` when asked for, else the GoEmotions TSV folder."""
+    return args.data_dir if args.data_dir == "hub" else _resolve_sub(args.data_dir, "goemotions")
+
+
+def _write_results(args: argparse.Namespace, results: dict) -> None:
+    """Writes a benchmark's results to ``--json`` (when given), recording the command line."""
+    from mepe_utils.artifacts import write_json_atomic
+
+    if args.json:
+        results["setup"]["command"] = _command_line()
+        write_json_atomic(args.json, results)
+        print(f"wrote {args.json}")
+
+
 def _resolve_sub(path: str | None, sub: str) -> Path:
     from mepe_utils.runtime import resolve_data_dir
 
@@ -95,9 +117,7 @@ def train_face_command(args) -> int:
     from mepe_utils.training.face import FaceTrainConfig, train_face
 
     config = FaceTrainConfig()
-    for name in ("epochs", "batch_size", "peak_learning_rate", "warmup_epochs", "patience", "seed"):
-        if getattr(args, name) is not None:
-            setattr(config, name, getattr(args, name))
+    _override(config, args, ("epochs", "batch_size", "peak_learning_rate", "warmup_epochs", "patience", "seed"))
     saved = train_face(
         _resolve_sub(args.data_dir, "fer2013"),
         args.out,
@@ -120,7 +140,6 @@ def _configure_bench_face(parser):
 
 @command("bench-face", "benchmark the shipped face CNN against mini-Xception on PrivateTest", _configure_bench_face)
 def bench_face_command(args) -> int:
-    from mepe_utils.artifacts import write_json_atomic
     from mepe_utils.bench.face import print_face_benchmark, run_face_benchmark
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
 
@@ -131,10 +150,7 @@ def bench_face_command(args) -> int:
         calls=args.calls,
     )
     print_face_benchmark(results)
-    if args.json:
-        results["setup"]["command"] = _command_line()
-        write_json_atomic(args.json, results)
-        print(f"wrote {args.json}")
+    _write_results(args, results)
     return 0
 
 
@@ -164,13 +180,9 @@ def train_text_command(args) -> int:
     from mepe_utils.training.text import TextTrainConfig, train_text
 
     config = TextTrainConfig()
-    for name in ("epochs", "batch_size", "peak_learning_rate", "loss", "seed"):
-        if getattr(args, name) is not None:
-            setattr(config, name, getattr(args, name))
-    for name, attribute in (("preset", "preset"), ("pooling", "pooling"), ("sequence_length", "sequence_length")):
-        if getattr(args, name) is not None:
-            setattr(config.model, attribute, getattr(args, name))
-    source = args.data_dir if args.data_dir == "hub" else _resolve_sub(args.data_dir, "goemotions")
+    _override(config, args, ("epochs", "batch_size", "peak_learning_rate", "loss", "seed"))
+    _override(config.model, args, ("preset", "pooling", "sequence_length"))
+    source = _goemotions_source(args)
     saved = train_text(source, args.out, config, resume=args.resume, command=_command_line())
     print(f"saved model: {saved}")
     return 0
@@ -192,10 +204,8 @@ def train_compact_text_command(args) -> int:
     from mepe_utils.training.compact_text import CompactTrainConfig, train_compact_text
 
     config = CompactTrainConfig()
-    for name in ("epochs", "learning_rate", "distill_weight", "seed"):
-        if getattr(args, name) is not None:
-            setattr(config, name, getattr(args, name))
-    source = args.data_dir if args.data_dir == "hub" else _resolve_sub(args.data_dir, "goemotions")
+    _override(config, args, ("epochs", "learning_rate", "distill_weight", "seed"))
+    source = _goemotions_source(args)
     saved = train_compact_text(
         source, args.out, config, resume=args.resume, teacher=args.teacher, command=_command_line()
     )
@@ -218,19 +228,15 @@ def _configure_bench_text(parser):
 
 @command("bench-text", "benchmark text models against a TF-IDF + logistic-regression baseline", _configure_bench_text)
 def bench_text_command(args) -> int:
-    from mepe_utils.artifacts import write_json_atomic
     from mepe_utils.bench.text import print_text_benchmark, run_text_benchmark
     from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
 
-    source = args.data_dir if args.data_dir == "hub" else _resolve_sub(args.data_dir, "goemotions")
+    source = _goemotions_source(args)
     results = run_text_benchmark(
         source, compact_dir=args.compact or SHIPPED_TEXT_MODEL, model_dirs=args.model, calls=args.calls
     )
     print_text_benchmark(results)
-    if args.json:
-        results["setup"]["command"] = _command_line()
-        write_json_atomic(args.json, results)
-        print(f"wrote {args.json}")
+    _write_results(args, results)
     return 0
 
 
@@ -287,15 +293,11 @@ def _configure_bench_inference(parser):
 
 @command("bench-inference", "cold start, latency, throughput and memory of both predictors", _configure_bench_inference)
 def bench_inference_command(args) -> int:
-    from mepe_utils.artifacts import write_json_atomic
     from mepe_utils.bench.inference import print_inference_benchmark, run_inference_benchmark
 
     results = run_inference_benchmark(args.text_model, args.face_model, calls=args.calls, batch=args.batch)
     print_inference_benchmark(results)
-    if args.json:
-        results["setup"]["command"] = _command_line()
-        write_json_atomic(args.json, results)
-        print(f"wrote {args.json}")
+    _write_results(args, results)
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from mepe_utils import artifacts
-from mepe_utils.data.text_batches import predict_bucketed, tokenize
+from mepe_utils.data.text_batches import predict_bucketed, predict_strings, tokenize
 from mepe_utils.errors import TextInputError
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS, goemotions_scores_to_ekman
 from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT, with_embedding
@@ -142,7 +142,7 @@ class TextEmotionModel:
             TextInputError: see :func:`check_texts`.
         """
         texts = check_texts(texts)
-        scores = self.scores(texts)
+        scores = self._scores(texts)
         counts = self.token_counts(texts)
         results = []
         for row, text in enumerate(texts):
@@ -164,14 +164,18 @@ class TextEmotionModel:
         return results
 
     def scores(self, texts: Sequence[str], batch_size: int = 256) -> dict[str, np.ndarray]:
-        """Probabilities (N, 28), Ekman scores (N, 7, the manifest's chosen view) and embeddings."""
-        texts = check_texts(texts)
+        """Probabilities (N, 28), Ekman scores (N, 7, the manifest's chosen view) and embeddings.
+
+        Raises:
+            TextInputError: see :func:`check_texts`.
+        """
+        return self._scores(check_texts(texts), batch_size)
+
+    def _scores(self, texts: list[str], batch_size: int = 256) -> dict[str, np.ndarray]:
         if self.preprocessor is not None:
             outputs = predict_bucketed(self.model, tokenize(self.preprocessor, texts), batch_size=batch_size)
         else:
-            inputs = np.array(list(texts), dtype=object)[:, None]
-            parts = [self.model.predict_on_batch(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
-            outputs = {name: np.concatenate([np.asarray(part[name]) for part in parts]) for name in parts[0]}
+            outputs = predict_strings(self.model, texts, batch_size=batch_size)
         probabilities = outputs[PROBABILITIES_OUTPUT]
         ekman = goemotions_scores_to_ekman(probabilities) if self.ekman_source == "derived" else outputs[EKMAN_OUTPUT]
         return {PROBABILITIES_OUTPUT: probabilities, EKMAN_OUTPUT: ekman, EMBEDDING_LAYER: outputs[EMBEDDING_LAYER]}

@@ -13,6 +13,7 @@ import numpy as np
 
 from mepe_utils import artifacts
 from mepe_utils.data.goemotions import TextEmotionData
+from mepe_utils.data.text_batches import predict_strings
 from mepe_utils.labels import GOEMOTIONS_LABELS
 from mepe_utils.models.common import PROBABILITIES_OUTPUT
 from mepe_utils.models.compact_text import CompactTextConfig, build_compact_text_model, build_vectorizer
@@ -94,13 +95,6 @@ def make_string_dataset(
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def predict_texts(model, texts, batch_size: int = 1024) -> dict[str, np.ndarray]:
-    """Outputs of a string-input text model for a list of texts, batched."""
-    inputs = np.array(list(texts), dtype=object)[:, None]
-    parts = [model.predict_on_batch(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
-    return {name: np.concatenate([np.asarray(part[name]) for part in parts]) for name in parts[0]}
-
-
 def train_compact_text(
     data_source: str | Path,
     out: str | Path,
@@ -166,7 +160,7 @@ def train_compact_text(
     # An uncompiled twin sharing the adapted vectorizer: the saved file holds no optimizer state (a third of the size).
     export = build_compact_text_model(model.get_layer("tfidf"), config.model)
     export.set_weights(model.get_weights())
-    scores = {split: predict_texts(export, data[split].texts) for split in ("dev", "test")}
+    scores = {split: predict_strings(export, data[split].texts) for split in ("dev", "test")}
     result = evaluate_text_scores(scores, data)
     write_text_reports(result, run.root)
     plot_history(run.read_history(), run.root / "curves.png", metrics=("loss", f"{PROBABILITIES_OUTPUT}_macro_f1"))

@@ -31,12 +31,12 @@ from mepe_utils.models.text import (
     load_backbone,
     load_preprocessor,
 )
+from mepe_utils.predictors.text import PREPROCESSOR_ASSET
 from mepe_utils.runtime import best_mixed_precision_policy, distribution_strategy, dtype_policy, is_smoke
 from mepe_utils.training.checkpoints import fit_resumable, start_run, training_record
 from mepe_utils.training.history import plot_history
 
 TEXT_KIND = artifacts.TEXT_KIND
-PREPROCESSOR_ASSET = "preprocessor"
 MONITOR = f"val_{PROBABILITIES_OUTPUT}_macro_f1"
 
 
