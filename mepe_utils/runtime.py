@@ -94,13 +94,44 @@ def set_seed(seed: int) -> None:
     keras.utils.set_random_seed(seed)
 
 
+def keras_backend() -> str:
+    """The Keras backend this process uses (``"tensorflow"``, ``"jax"`` or ``"torch"``).
+
+    Read the way Keras reads it (``$KERAS_BACKEND``, then ``~/.keras/keras.json``)
+    without importing Keras, so the CLI can decide whether to import TensorFlow first.
+    """
+    import json
+    import sys
+
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+    try:
+        return json.loads(config.read_text()).get("backend", "tensorflow")
+    except (OSError, ValueError):
+        return "tensorflow"
+
+
+class SingleDevice:
+    """The strategy used on JAX and PyTorch backends: one device, nothing to scope."""
+
+    num_replicas_in_sync = 1
+
+    def scope(self):
+        return contextlib.nullcontext()
+
+
 def distribution_strategy():
     """Picks a ``tf.distribute`` strategy from the visible hardware.
 
     Returns:
         ``TPUStrategy`` on a TPU runtime, ``MirroredStrategy`` with several GPUs,
-        the default strategy otherwise.
+        the default strategy otherwise; :class:`SingleDevice` on JAX and PyTorch backends.
     """
+    if keras_backend() != "tensorflow":
+        return SingleDevice()
     import tensorflow as tf
 
     try:
@@ -116,25 +147,79 @@ def distribution_strategy():
     return tf.distribute.get_strategy()
 
 
-def best_mixed_precision_policy() -> str:
-    """The fastest safe compute dtype policy for training on this hardware.
+def _gpu_policy(compute_capability: tuple[int, int]) -> str:
+    """bfloat16 from Ampere (8.0) on (no loss scaling); float16 with loss scaling on Volta/Turing; else float32."""
+    if compute_capability >= (8, 0):
+        return "mixed_bfloat16"
+    return "mixed_float16" if compute_capability >= (7, 0) else "float32"
 
-    ``mixed_float16`` on GPUs with tensor cores (compute capability >= 7.0),
-    ``mixed_bfloat16`` on CPUs with AMX/AVX512-BF16 and on TPUs, ``float32`` otherwise.
-    Output layers are kept float32 by the model builders.
-    """
+
+def _gpu_capability() -> tuple[int, int] | None:
+    """Compute capability of the first GPU the Keras backend sees, ``None`` without one."""
+    backend = keras_backend()
+    if backend == "jax":
+        import jax
+
+        gpus = [d for d in jax.devices() if d.platform == "gpu"]
+        if not gpus:
+            return None
+        major, _, minor = str(getattr(gpus[0], "compute_capability", "0.0")).partition(".")
+        return int(major), int(minor or 0)
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.get_device_capability(0) if torch.cuda.is_available() else None
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        capability = details.get("compute_capability", (0, 0))
-        return "mixed_float16" if capability >= (7, 0) else "float32"
-    if tf.config.list_logical_devices("TPU"):
-        return "mixed_bfloat16"
+    if not gpus:
+        return None
+    return tuple(tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0)))
+
+
+def best_mixed_precision_policy() -> str:
+    """The fastest safe compute dtype policy for training on this hardware.
+
+    On GPUs by compute capability (:func:`_gpu_policy`), on any backend;
+    ``mixed_bfloat16`` on CPUs with AMX/AVX512-BF16 and on TPUs; ``float32``
+    otherwise. Output layers are kept float32 by the model builders.
+    """
+    capability = _gpu_capability()
+    if capability is not None:
+        return _gpu_policy(capability)
+    if keras_backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_logical_devices("TPU"):
+            return "mixed_bfloat16"
     if _cpu_has_bf16():
         return "mixed_bfloat16"
     return "float32"
+
+
+def hardware_description() -> str:
+    """Where training runs, for manifests: the processor, plus the accelerator and backend if any."""
+    import platform
+
+    processor = platform.processor() or platform.machine()
+    backend = keras_backend()
+    accelerator = None
+    if _gpu_capability() is not None:
+        if backend == "jax":
+            import jax
+
+            accelerator = jax.devices()[0].device_kind
+        elif backend == "torch":
+            import torch
+
+            accelerator = torch.cuda.get_device_name(0)
+        else:
+            import tensorflow as tf
+
+            details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
+            accelerator = details.get("device_name", "GPU")
+    where = f"{processor} + {accelerator}" if accelerator else processor
+    return f"{where} (Keras backend: {backend})"
 
 
 def _cpu_has_bf16() -> bool:
@@ -179,11 +264,12 @@ def import_tensorflow_quietly() -> None:
 
     TensorFlow 2.20+ prints those lines before ``TF_CPP_MIN_LOG_LEVEL`` takes
     effect, so a CLI error would otherwise not be one line. A failed import
-    still raises its Python exception.
+    still raises its Python exception. Nothing is imported when Keras runs on
+    another backend (JAX, PyTorch), where TensorFlow need not be installed.
     """
     import sys
 
-    if "tensorflow" in sys.modules:
+    if "tensorflow" in sys.modules or keras_backend() != "tensorflow":
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     sys.stderr.flush()

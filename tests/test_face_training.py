@@ -70,3 +70,69 @@ def test_class_weights_favour_rare_classes_and_average_one():
     weights = class_sample_weights(labels, power=0.5)
     assert weights.mean() == pytest.approx(1.0)
     assert weights[-1] / weights[0] == pytest.approx(3.0)
+
+
+def test_face_batches_shuffle_each_epoch_drop_the_remainder_and_carry_weights():
+    from mepe_utils.data.face_batches import FaceBatches
+
+    images = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1) * np.ones((1, 48, 48, 1), np.uint8)
+    labels, weights = np.arange(10), np.linspace(0.5, 1.5, 10).astype("float32")
+    batches = FaceBatches(images, labels, batch_size=4, shuffle=True, seed=3, sample_weights=weights)
+    assert len(batches) == 2
+    first_epoch = [batches[i] for i in range(len(batches))]
+    for batch_images, batch_labels, batch_weights in first_epoch:
+        assert batch_images.dtype == np.float32
+        np.testing.assert_array_equal(batch_images[:, 0, 0, 0], batch_labels)  # rows stay aligned
+        np.testing.assert_array_equal(batch_weights, weights[batch_labels])
+    batches.on_epoch_end()
+    second_order = np.concatenate([batches[i][1] for i in range(len(batches))])
+    assert not np.array_equal(np.concatenate([b[1] for b in first_epoch]), second_order)
+
+    evaluation = FaceBatches(images, labels, batch_size=4)
+    assert len(evaluation) == 3 and np.array_equal(np.concatenate([evaluation[i][1] for i in range(3)]), labels)
+
+
+_TRAIN_WITHOUT_TENSORFLOW = """
+import sys
+
+class NoTensorFlow:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "tensorflow":
+            raise ImportError("TensorFlow is not installed here")
+
+sys.meta_path.insert(0, NoTensorFlow())
+from mepe_utils.models.face import FaceModelConfig
+from mepe_utils.training.face import FaceTrainConfig, train_face
+
+data_dir, out = sys.argv[1:]
+config = FaceTrainConfig(epochs=1, batch_size=8, warmup_epochs=0, model=FaceModelConfig.tiny())
+train_face(data_dir, out, config, command="first")
+config.epochs = 2
+train_face(data_dir, out, config, resume=True, command="resumed")
+"""
+
+
+def test_face_training_runs_and_resumes_on_the_jax_backend_without_tensorflow(fer_dir, tmp_path):
+    """The GPU path of runtimes that ship JAX but no TensorFlow (FaceBatches instead of tf.data)."""
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax", reason="the JAX backend is not installed (pip install -r requirements-dev.txt)")
+    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu"}
+    env.pop("MEPE_SMOKE", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _TRAIN_WITHOUT_TENSORFLOW, str(fer_dir), str(tmp_path / "run")],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    model, manifest = artifacts.load_model(tmp_path / "run" / "model", kind="face-emotion", labels=FER_LABELS)
+    assert model.predict_on_batch(np.zeros((2, 48, 48, 1), "float32")).shape == (2, 7)
+    assert manifest.training["hardware"].endswith("(Keras backend: jax)")
+    assert manifest.training["epochs_run"] == 2 and manifest.training["command"] == "resumed"
+
+
+def test_a_training_set_smaller_than_one_batch_is_refused(fer_dir, tmp_path):
+    config = FaceTrainConfig(epochs=1, batch_size=64, model=FaceModelConfig.tiny())
+    with pytest.raises(MepeError, match="28 training faces, fewer than one batch of 64"):
+        train_face(fer_dir, tmp_path / "run", config)

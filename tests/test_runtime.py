@@ -46,3 +46,31 @@ def test_seeding_makes_numpy_and_keras_repeatable():
 def test_policy_and_strategy_are_valid_on_this_machine():
     assert runtime.best_mixed_precision_policy() in {"float32", "mixed_float16", "mixed_bfloat16"}
     assert runtime.distribution_strategy().num_replicas_in_sync >= 1
+
+
+def test_keras_backend_is_read_without_importing_keras(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    def backend_seen(env):
+        probe = "import sys; from mepe_utils import runtime; print(runtime.keras_backend(), 'keras' in sys.modules)"
+        return subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True).stdout.split()
+
+    assert backend_seen({**os.environ, "KERAS_BACKEND": "jax"}) == ["jax", "False"]
+    (tmp_path / "keras.json").write_text('{"backend": "torch"}')
+    without_variable = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    assert backend_seen({**without_variable, "KERAS_HOME": str(tmp_path)}) == ["torch", "False"]
+
+
+def test_gpu_precision_follows_the_compute_capability():
+    assert runtime._gpu_policy((9, 0)) == "mixed_bfloat16"  # Hopper, Ampere: bfloat16, no loss scaling
+    assert runtime._gpu_policy((7, 5)) == "mixed_float16"  # Turing (Colab's T4)
+    assert runtime._gpu_policy((6, 0)) == "float32"
+
+
+def test_hardware_description_names_the_backend():
+    import keras
+
+    assert runtime.hardware_description().endswith(f"(Keras backend: {keras.backend.backend()})")
+    assert runtime.distribution_strategy().num_replicas_in_sync == 1

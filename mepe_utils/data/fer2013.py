@@ -1,4 +1,4 @@
-"""FER-2013 loaders (Kaggle CSV and Kaggle folder layout) and the ``tf.data`` pipeline.
+"""FER-2013 loaders (Kaggle CSV and Kaggle folder layout) and the training batches.
 
 Both loaders return a :class:`FaceData`: uint8 images (N, 48, 48, 1), labels in
 FER order (``mepe_utils.labels.FER_LABELS``) and the usage of each row
@@ -216,7 +216,11 @@ def make_dataset(
     one_hot: bool = True,
     sample_weights: np.ndarray | None = None,
 ):
-    """Builds a ``tf.data`` pipeline of (image float32 0..255, label) batches.
+    """Builds the (image float32 0..255, label[, weight]) batches ``Model.fit`` reads.
+
+    A ``tf.data`` pipeline on the TensorFlow backend (augmentation on the CPU
+    threads, in parallel with training); on JAX and PyTorch a
+    :class:`~mepe_utils.data.face_batches.FaceBatches` with the same contract.
 
     Args:
         data: faces to serve.
@@ -228,11 +232,20 @@ def make_dataset(
         sample_weights: optional per-row weights (class-imbalance answer).
 
     Returns:
-        A batched, prefetched ``tf.data.Dataset``.
+        A batched, prefetched ``tf.data.Dataset`` or a ``keras.utils.PyDataset``.
     """
-    import tensorflow as tf
+    from mepe_utils.runtime import keras_backend
 
     labels = np.eye(NUM_FER, dtype=np.float32)[data.labels] if one_hot else data.labels
+    if keras_backend() != "tensorflow":
+        from mepe_utils.data.face_batches import FaceBatches
+
+        return FaceBatches(
+            data.images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed,
+            augment=augment, sample_weights=sample_weights,
+        )  # fmt: skip
+    import tensorflow as tf
+
     tensors = (data.images, labels) if sample_weights is None else (data.images, labels, sample_weights)
     dataset = tf.data.Dataset.from_tensor_slices(tensors).cache()
     if shuffle:

@@ -186,7 +186,7 @@ def fit_resumable(
             validation_data=validation_data,
             epochs=epochs,
             initial_epoch=state.epochs_done,
-            shuffle=False,  # the tf.data pipelines shuffle, seeded
+            shuffle=False,  # the data pipelines shuffle, seeded
             callbacks=[ResumableCheckpoint(run, state, monitor, mode, patience), *(extra_callbacks or [])],
             verbose=1 if sys.stdout.isatty() else 2,
         )
@@ -197,7 +197,7 @@ def fit_resumable(
 
 def training_record(config, state: RunState, command: str, **more) -> dict:
     """The manifest's ``training`` block: configuration, seed, epochs, time, hardware, command."""
-    import platform
+    from mepe_utils.runtime import hardware_description
 
     return {
         "config": asdict(config),
@@ -206,7 +206,7 @@ def training_record(config, state: RunState, command: str, **more) -> dict:
         "best_epoch": state.best_epoch + 1,
         "stopped_early": state.stopped_early,
         "train_seconds": round(state.train_seconds, 1),
-        "hardware": platform.processor() or platform.machine(),
+        "hardware": hardware_description(),
         "command": command,
         **more,
     }

@@ -190,9 +190,11 @@ def train_face(
     if is_smoke():
         train, validation, test = (_subsample(d, config.smoke_rows, config.seed) for d in (train, validation, test))
 
+    steps_per_epoch = len(train) // config.batch_size
+    if steps_per_epoch == 0:
+        raise DataError(f"{data_dir}: {len(train)} training faces, fewer than one batch of {config.batch_size}")
     policy = best_mixed_precision_policy()
     strategy = distribution_strategy()
-    steps_per_epoch = len(train) // config.batch_size
     weights = class_sample_weights(train.labels, config.class_weight_power) if config.class_weight_power else None
     augmenter = build_face_augmenter(config.augment, seed=config.seed)
     train_ds = make_dataset(
