@@ -193,7 +193,14 @@ def _configure_train_compact_text(parser):
     parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     parser.add_argument("--teacher", help="saved MEPE text model to distil from (e.g. the fine-tuned MiniLM)")
-    parser.add_argument("--distill-weight", type=float, help="share of the teacher in the targets (default 0.5)")
+    parser.add_argument("--distill-weight", type=float, help="share of the teacher in the targets (default 0.8)")
+    parser.add_argument("--max-tokens", type=int, help="TF-IDF vocabulary size, words and word pairs")
+    parser.add_argument("--embedding-dim", type=int, help="size of the embedding layer")
+    wide = parser.add_mutually_exclusive_group()
+    wide.add_argument("--wide-c", type=float, help="C of the logistic regressions fitted as the wide parts (default 4)")
+    wide.add_argument(
+        "--train-wide", action="store_true", help="train the wide parts from zero instead of fitting them first"
+    )
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--learning-rate", type=float)
     parser.add_argument("--seed", type=int)
@@ -204,7 +211,10 @@ def train_compact_text_command(args) -> int:
     from mepe_utils.training.compact_text import CompactTrainConfig, train_compact_text
 
     config = CompactTrainConfig()
-    _override(config, args, ("epochs", "learning_rate", "distill_weight", "seed"))
+    _override(config, args, ("epochs", "learning_rate", "distill_weight", "wide_c", "seed"))
+    _override(config.model, args, ("max_tokens", "embedding_dim"))
+    if args.train_wide:
+        config.wide_c = None
     source = _goemotions_source(args)
     saved = train_compact_text(
         source, args.out, config, resume=args.resume, teacher=args.teacher, command=_command_line()

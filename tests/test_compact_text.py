@@ -80,3 +80,59 @@ def test_the_saved_compact_model_carries_no_optimizer_state(compact_dir):
     with zipfile.ZipFile(compact_dir / "model.keras") as archive:
         config = json.loads(archive.read("config.json"))
     assert not config.get("compile_config")  # uncompiled: no optimizer variables in the weights file
+
+
+def test_wide_parts_are_the_exact_logistic_regressions_and_frozen(goemotions_dir):
+    from sklearn.linear_model import LogisticRegression
+
+    from mepe_utils.data.text_batches import predict_strings
+    from mepe_utils.models.compact_text import build_compact_text_model, build_vectorizer
+    from mepe_utils.training.compact_text import fit_wide_parts, tfidf_features
+    from mepe_utils.training.text import gold_targets
+
+    train = load_goemotions(goemotions_dir)["train"]
+    config = CompactTextConfig.tiny()
+    model = build_compact_text_model(build_vectorizer(train.texts, config), config)
+    fit_wide_parts(model, train.texts, gold_targets(train), c=4.0)
+
+    assert not model.get_layer(f"{PROBABILITIES_OUTPUT}_wide").trainable
+    assert not np.any(model.get_layer(f"{EKMAN_OUTPUT}_deep").get_weights()[0])
+    probabilities = predict_strings(model, train.texts)[PROBABILITIES_OUTPUT]
+    love = 18  # the one label the tiny train split has both with and without
+    features = tfidf_features(model, train.texts)
+    reference = LogisticRegression(C=4.0, solver="liblinear").fit(features, train.labels[:, love])
+    np.testing.assert_allclose(probabilities[:, love], reference.predict_proba(features)[:, 1], rtol=1e-4)
+    absent = int(np.flatnonzero(train.labels.sum(axis=0) == 0)[0])
+    np.testing.assert_allclose(probabilities[:, absent], 1e-3, rtol=1e-3)  # constant logit for a label never seen
+
+
+def test_soft_targets_are_fitted_as_weighted_positive_and_negative_copies(goemotions_dir):
+    from mepe_utils.models.compact_text import build_compact_text_model, build_vectorizer
+    from mepe_utils.training.compact_text import fit_wide_parts, tfidf_features
+
+    train = load_goemotions(goemotions_dir)["train"]
+    config = CompactTextConfig.tiny()
+    model = build_compact_text_model(build_vectorizer(train.texts, config), config)
+    soft = np.array([0.9, 0.2, 0.6], np.float32)
+    targets = {PROBABILITIES_OUTPUT: np.repeat(soft[:, None], NUM_GOEMOTIONS, axis=1), EKMAN_OUTPUT: np.zeros((3, 7))}
+    fit_wide_parts(model, train.texts, targets, c=1e4)  # almost unregularised: the fit reaches the soft targets
+    logits = tfidf_features(model, train.texts) @ model.get_layer(f"{PROBABILITIES_OUTPUT}_wide").get_weights()[0]
+    logits += model.get_layer(f"{PROBABILITIES_OUTPUT}_wide").get_weights()[1]
+    np.testing.assert_allclose(1 / (1 + np.exp(-logits[:, 0])), soft, atol=0.02)
+
+
+def test_the_vectorizer_reproduces_scikit_learn_tfidf():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from mepe_utils.models.compact_text import build_compact_text_model, build_vectorizer, standardize
+    from mepe_utils.training.compact_text import tfidf_features
+
+    texts = ["I LOVE this!", "this is awful, so sad", "Don't worry: love wins", "so what"]
+    config = CompactTextConfig(max_tokens=1000, embedding_dim=4)
+    model = build_compact_text_model(build_vectorizer(texts, config), config)
+    reference = TfidfVectorizer(preprocessor=standardize, token_pattern=r"\S+", ngram_range=(1, 2)).fit(texts)
+    ours = tfidf_features(model, texts).toarray()
+    assert ours[:, 0].max() == 0  # no out-of-vocabulary words in the fitted texts
+    terms = list(model.get_layer("tfidf").get_vocabulary())
+    order = [terms.index(term) for term in reference.get_feature_names_out()]
+    np.testing.assert_allclose(ours[:, order], reference.transform(texts).toarray(), rtol=1e-5, atol=1e-6)

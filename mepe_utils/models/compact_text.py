@@ -1,7 +1,7 @@
 """The compact offline text-emotion model shipped in ``assets/models/text``.
 
 A TF-IDF bag of words and word pairs (Keras ``TextVectorization``, vocabulary
-learned from GoEmotions train) feeding a small MLP. It takes raw strings, needs
+and IDF learned from GoEmotions train) feeding logistic regressions and a small embedding. It takes raw strings, needs
 no tokenizer download, fits in a few MB and answers a single text in about a
 millisecond on a CPU. Outputs match the encoder classifier's:
 ``{"probabilities": (batch, 28), "ekman": (batch, 7)}`` and a layer named ``embedding``.
@@ -26,7 +26,8 @@ class CompactTextConfig:
     """Architecture of the compact text model.
 
     Attributes:
-        max_tokens: TF-IDF vocabulary size (unigrams and bigrams, by frequency).
+        max_tokens: TF-IDF vocabulary size, out-of-vocabulary slot included (words and
+            word pairs, by frequency).
         ngrams: longest word n-gram.
         embedding_dim: size of the named embedding layer.
         input_dropout: dropout on the (L2-normalised) TF-IDF vector.
@@ -34,9 +35,9 @@ class CompactTextConfig:
         l2: L2 penalty on the TF-IDF -> embedding weights.
     """
 
-    max_tokens: int = 16384
+    max_tokens: int = 32768
     ngrams: int = 2
-    embedding_dim: int = 64
+    embedding_dim: int = 32
     input_dropout: float = 0.3
     dropout: float = 0.3
     l2: float = 1e-6
@@ -49,15 +50,44 @@ class CompactTextConfig:
         return asdict(self)
 
 
-def build_vectorizer(texts, config: CompactTextConfig) -> layers.TextVectorization:
-    """A TF-IDF ``TextVectorization`` layer adapted (vocabulary + IDF) on ``texts``."""
-    import numpy as np
+STRIP_PUNCTUATION = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
+"""What ``TextVectorization(standardize="lower_and_strip_punctuation")`` removes (Keras 3)."""
 
-    vectorizer = layers.TextVectorization(
-        max_tokens=config.max_tokens, ngrams=config.ngrams, output_mode="tf_idf", name="tfidf"
+
+def standardize(text: str) -> str:
+    """The vectorizer's own text standardization, in Python: lower case, punctuation removed."""
+    import re
+
+    return re.sub(STRIP_PUNCTUATION, "", text.lower())
+
+
+def build_vectorizer(texts, config: CompactTextConfig) -> layers.TextVectorization:
+    """A TF-IDF ``TextVectorization`` layer with scikit-learn's vocabulary and IDF for ``texts``.
+
+    The terms are the ``max_tokens - 1`` most frequent words and word pairs (slot 0
+    is out-of-vocabulary), tokenised exactly as the layer tokenises; the weights
+    are scikit-learn's smoothed IDF, ``ln((1 + n) / (1 + df)) + 1``. Keras'
+    own ``adapt`` uses ``ln(1 + n / (1 + df))``, which shrinks the weight of
+    frequent words towards zero: logistic regressions on those features scored
+    2 points lower in Ekman macro-F1 on GoEmotions.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    fitted = TfidfVectorizer(
+        preprocessor=standardize,
+        token_pattern=r"\S+",
+        ngram_range=(1, config.ngrams),
+        max_features=config.max_tokens - 1,
+        dtype="float32",
+    ).fit(list(texts))
+    terms = fitted.get_feature_names_out()
+    return layers.TextVectorization(
+        ngrams=config.ngrams,
+        output_mode="tf_idf",
+        vocabulary=list(terms),
+        idf_weights=fitted.idf_.astype("float32"),
+        name="tfidf",
     )
-    vectorizer.adapt(np.array(list(texts), dtype=object), batch_size=4096)
-    return vectorizer
 
 
 def _wide_and_deep_head(tfidf, hidden, units: int, name: str):

@@ -48,6 +48,11 @@ class CompactTrainConfig:
         ekman_loss_weight: weight of the Ekman head's loss.
         distill_weight: with a teacher, the training target is
             ``(1 - w) * gold labels + w * teacher probabilities`` (knowledge distillation).
+        wide_c: when set, each head's wide part is first fitted exactly as L2 logistic
+            regressions (inverse strength ``C``) on the model's own TF-IDF features and
+            the training targets (distilled when there is a teacher), then frozen; the
+            deep part, starting from zero, learns what they miss. ``None`` trains the
+            wide parts from zero with the rest.
         patience: epochs without dev improvement before stopping.
         seed: seeds data order and initialisation.
         smoke_rows: texts per split kept under ``MEPE_SMOKE=1``.
@@ -58,7 +63,8 @@ class CompactTrainConfig:
     batch_size: int = 128
     learning_rate: float = 2e-3
     ekman_loss_weight: float = 0.5
-    distill_weight: float = 0.5
+    distill_weight: float = 0.8
+    wide_c: float | None = 4.0
     patience: int = 3
     seed: int = 42
     smoke_rows: int = 256
@@ -75,6 +81,60 @@ def distillation_targets(data: TextEmotionData, teacher_scores: dict[str, np.nda
     return {
         name: (1 - weight) * gold + weight * teacher_scores[name].astype(np.float32) for name, gold in targets.items()
     }
+
+
+def tfidf_features(model, texts, batch_size: int = 2048):
+    """The model's L2-normalised TF-IDF vectors of ``texts``, as a sparse CSR matrix."""
+    import keras
+    from scipy import sparse
+
+    vectorize = keras.Model(model.inputs, model.get_layer("l2_normalize").output)
+    inputs = np.array(list(texts), dtype=object)[:, None]
+    rows = [
+        sparse.csr_matrix(vectorize.predict_on_batch(inputs[start : start + batch_size]))
+        for start in range(0, len(inputs), batch_size)
+    ]
+    return sparse.vstack(rows).tocsr()
+
+
+def fit_wide_parts(model, texts, targets: dict[str, np.ndarray], c: float) -> None:
+    """Sets each head's wide part to L2 logistic regressions on the model's TF-IDF, fitted exactly, frozen.
+
+    One regression per output column, solved by liblinear on the model's own
+    TF-IDF features. Soft targets (gold labels blended with a teacher's
+    probabilities) are fitted exactly too: every text appears once as a positive
+    with weight ``t`` and once as a negative with weight ``1 - t``, which is the
+    cross-entropy against ``t``. Each head's deep part is zeroed so training starts
+    from these regressions. A column without both classes gets a constant logit.
+
+    Args:
+        model: a compact model from ``build_compact_text_model``.
+        texts: the training texts.
+        targets: ``{head name: (N, K) targets in 0..1}``.
+        c: inverse L2 strength of the regressions (scikit-learn's ``C``).
+    """
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    features = tfidf_features(model, texts)
+    doubled = sparse.vstack([features, features]).tocsr()
+    sides = np.r_[np.ones(len(texts)), np.zeros(len(texts))]
+    for name, head_targets in targets.items():
+        kernel = np.zeros((features.shape[1], head_targets.shape[1]), np.float32)
+        bias = np.zeros(head_targets.shape[1], np.float32)
+        for column, target in enumerate(head_targets.T.astype(np.float64)):
+            if target.min() == target.max():
+                rate = np.clip(target.mean(), 1e-3, 1 - 1e-3)
+                bias[column] = np.log(rate / (1 - rate))
+                continue
+            fitted = LogisticRegression(C=c, max_iter=1000, solver="liblinear")
+            fitted.fit(doubled, sides, sample_weight=np.r_[target, 1 - target])
+            kernel[:, column], bias[column] = fitted.coef_[0], fitted.intercept_[0]
+        wide = model.get_layer(f"{name}_wide")
+        wide.set_weights([kernel, bias])
+        wide.trainable = False
+        deep = model.get_layer(f"{name}_deep")
+        deep.set_weights([np.zeros_like(w) for w in deep.get_weights()])
 
 
 def make_string_dataset(
@@ -134,6 +194,8 @@ def train_compact_text(
         model = keras.models.load_model(run.last_model)
     else:
         model = build_compact_text_model(build_vectorizer(data["train"].texts, config.model), config.model)
+        if config.wide_c is not None:
+            fit_wide_parts(model, data["train"].texts, train_targets, config.wide_c)
         model.compile(
             optimizer=keras.optimizers.Adam(config.learning_rate),
             loss={PROBABILITIES_OUTPUT: "binary_crossentropy", EKMAN_OUTPUT: "binary_crossentropy"},
@@ -159,7 +221,8 @@ def train_compact_text(
 
     # An uncompiled twin sharing the adapted vectorizer: the saved file holds no optimizer state (a third of the size).
     export = build_compact_text_model(model.get_layer("tfidf"), config.model)
-    export.set_weights(model.get_weights())
+    for layer in export.layers:  # by name: frozen wide parts change the order of model.get_weights()
+        layer.set_weights(model.get_layer(layer.name).get_weights())
     scores = {split: predict_strings(export, data[split].texts) for split in ("dev", "test")}
     result = evaluate_text_scores(scores, data)
     write_text_reports(result, run.root)
