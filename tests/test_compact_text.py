@@ -137,3 +137,16 @@ def test_the_vectorizer_reproduces_scikit_learn_tfidf():
     for batch in (texts, unseen):
         ours = tfidf_features(model, batch).toarray()
         np.testing.assert_allclose(ours[:, order], reference.transform(batch).toarray(), rtol=1e-5, atol=1e-6)
+
+
+def test_wide_parts_can_train_from_zero_with_the_rest(tmp_path, goemotions_dir):
+    import keras
+
+    from mepe_utils.artifacts import read_manifest
+
+    config = CompactTrainConfig(model=CompactTextConfig.tiny(), epochs=1, batch_size=2, wide_c=None)
+    saved = train_compact_text(goemotions_dir, tmp_path / "run", config)
+    assert read_manifest(saved).training["config"]["wide_c"] is None
+    trained = keras.models.load_model(tmp_path / "run" / "checkpoints" / "last.keras")
+    assert trained.get_layer(f"{PROBABILITIES_OUTPUT}_wide").trainable
+    assert np.any(trained.get_layer(f"{PROBABILITIES_OUTPUT}_deep").get_weights()[0])
