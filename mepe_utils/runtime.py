@@ -154,8 +154,8 @@ def _gpu_policy(compute_capability: tuple[int, int]) -> str:
     return "mixed_float16" if compute_capability >= (7, 0) else "float32"
 
 
-def _gpu_capability() -> tuple[int, int] | None:
-    """Compute capability of the first GPU the Keras backend sees, ``None`` without one."""
+def _first_gpu() -> tuple[str, tuple[int, int]] | None:
+    """Name and compute capability of the first GPU the Keras backend sees, ``None`` without one."""
     backend = keras_backend()
     if backend == "jax":
         import jax
@@ -164,17 +164,20 @@ def _gpu_capability() -> tuple[int, int] | None:
         if not gpus:
             return None
         major, _, minor = str(getattr(gpus[0], "compute_capability", "0.0")).partition(".")
-        return int(major), int(minor or 0)
+        return gpus[0].device_kind, (int(major), int(minor or 0))
     if backend == "torch":
         import torch
 
-        return torch.cuda.get_device_capability(0) if torch.cuda.is_available() else None
+        if not torch.cuda.is_available():
+            return None
+        return torch.cuda.get_device_name(0), tuple(torch.cuda.get_device_capability(0))
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
         return None
-    return tuple(tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0)))
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return details.get("device_name", "GPU"), tuple(details.get("compute_capability", (0, 0)))
 
 
 def best_mixed_precision_policy() -> str:
@@ -184,9 +187,9 @@ def best_mixed_precision_policy() -> str:
     ``mixed_bfloat16`` on CPUs with AMX/AVX512-BF16 and on TPUs; ``float32``
     otherwise. Output layers are kept float32 by the model builders.
     """
-    capability = _gpu_capability()
-    if capability is not None:
-        return _gpu_policy(capability)
+    gpu = _first_gpu()
+    if gpu is not None:
+        return _gpu_policy(gpu[1])
     if keras_backend() == "tensorflow":
         import tensorflow as tf
 
@@ -198,28 +201,14 @@ def best_mixed_precision_policy() -> str:
 
 
 def hardware_description() -> str:
-    """Where training runs, for manifests: the processor, plus the accelerator and backend if any."""
+    """Where training runs, for manifests: the processor, plus the GPU if any, and the Keras backend."""
     import platform
 
-    processor = platform.processor() or platform.machine()
-    backend = keras_backend()
-    accelerator = None
-    if _gpu_capability() is not None:
-        if backend == "jax":
-            import jax
-
-            accelerator = jax.devices()[0].device_kind
-        elif backend == "torch":
-            import torch
-
-            accelerator = torch.cuda.get_device_name(0)
-        else:
-            import tensorflow as tf
-
-            details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
-            accelerator = details.get("device_name", "GPU")
-    where = f"{processor} + {accelerator}" if accelerator else processor
-    return f"{where} (Keras backend: {backend})"
+    where = platform.processor() or platform.machine()
+    gpu = _first_gpu()
+    if gpu is not None:
+        where = f"{where} + {gpu[0]}"
+    return f"{where} (Keras backend: {keras_backend()})"
 
 
 def _cpu_has_bf16() -> bool:

@@ -1,9 +1,9 @@
 """The compact offline text-emotion model shipped in ``assets/models/text``.
 
 A TF-IDF bag of words and word pairs (Keras ``TextVectorization``, vocabulary
-and IDF learned from GoEmotions train) feeding logistic regressions and a small embedding. It takes raw strings, needs
-no tokenizer download, fits in a few MB and answers a single text in about a
-millisecond on a CPU. Outputs match the encoder classifier's:
+and IDF learned from GoEmotions train) feeding logistic regressions and a small
+embedding. It takes raw strings, needs no tokenizer download, fits in a few MB
+and answers a single text in about a millisecond on a CPU. Outputs match the encoder classifier's:
 ``{"probabilities": (batch, 28), "ekman": (batch, 7)}`` and a layer named ``embedding``.
 """
 

@@ -219,7 +219,7 @@ def train_compact_text(
         patience=config.patience,
     )
 
-    # An uncompiled twin sharing the adapted vectorizer: the saved file holds no optimizer state (a third of the size).
+    # An uncompiled twin sharing the fitted vectorizer: the saved file holds no optimizer state (a third of the size).
     export = build_compact_text_model(model.get_layer("tfidf"), config.model)
     for layer in export.layers:  # by name: frozen wide parts change the order of model.get_weights()
         layer.set_weights(model.get_layer(layer.name).get_weights())
