@@ -6,7 +6,7 @@ import pytest
 
 from conftest import write_fer_folder
 from mepe_utils import artifacts
-from mepe_utils.errors import MepeError
+from mepe_utils.errors import MepeError, ModelFileError
 from mepe_utils.labels import FER_LABELS
 from mepe_utils.models.face import FaceModelConfig
 from mepe_utils.training.face import FaceTrainConfig, class_sample_weights, train_face
@@ -58,6 +58,24 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(fer_dir, tmp_path, 
     assert len(history) == 3  # header + one row per epoch, the first kept from before the interruption
     assert int(keras.models.load_model(run / "checkpoints" / "last.keras").optimizer.iterations) == 6
     assert artifacts.read_manifest(saved).training["epochs_run"] == 2
+
+
+def test_a_warm_restart_starts_from_the_given_model_and_refuses_another_architecture(fer_dir, tmp_path, monkeypatch):
+    monkeypatch.delenv("MEPE_SMOKE", raising=False)
+    first = train_face(fer_dir, tmp_path / "first", _tiny_config(epochs=1))
+    config = _tiny_config(epochs=1)
+    config.peak_learning_rate = 0.0  # nothing moves: the restart must equal its start
+    warm = train_face(fer_dir, tmp_path / "warm", config, init_from=first)
+    start, _ = artifacts.load_model(first, kind="face-emotion", labels=FER_LABELS)
+    restarted, manifest = artifacts.load_model(warm, kind="face-emotion", labels=FER_LABELS)
+    assert manifest.training["initialised_from"] == str(first)
+    conv = next(w for w in start.weights if "kernel" in w.path)
+    np.testing.assert_allclose(restarted.get_layer(conv.path.split("/")[0]).kernel.numpy(), conv.numpy(), rtol=1e-6)
+
+    other = _tiny_config(epochs=1)
+    other.model = FaceModelConfig(widths=(4, 8, 8), convs_per_stage=1, embedding_dim=8)
+    with pytest.raises(ModelFileError, match="architecture .* differs"):
+        train_face(fer_dir, tmp_path / "other", other, init_from=first)
 
 
 def test_resume_without_a_checkpoint_is_refused(fer_dir, tmp_path):

@@ -2,7 +2,10 @@
 
 The same contract as the ``tf.data`` pipeline in :mod:`mepe_utils.data.fer2013`:
 (image float32 0..255, label[, sample weight]) batches, reshuffled every epoch
-with a seeded order, the augmenter applied to each training batch.
+with a seeded order, the augmenter applied to each training batch. Batches are
+built on worker threads (OpenCV releases the GIL); each batch draws its
+augmentation from a generator seeded by (seed, epoch, batch index), so the
+result does not depend on which thread builds it or in which order.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ class FaceBatches(keras.utils.PyDataset):
         batch_size: rows per batch.
         shuffle: a new seeded order every epoch, the last partial batch dropped.
         seed: seed of the epoch orders.
-        augment: optional callable applied to each batch of images (training only).
+        augment: optional ``augment(images, rng)`` applied to each batch, for example a
+            :class:`~mepe_utils.data.face_augment.FaceAugmenter`.
         sample_weights: optional per-row weights.
+        workers: threads that build batches ahead of the training step.
     """
 
     def __init__(
@@ -34,16 +39,23 @@ class FaceBatches(keras.utils.PyDataset):
         seed: int = 0,
         augment=None,
         sample_weights: np.ndarray | None = None,
+        workers: int = 1,
     ):
-        super().__init__()
+        super().__init__(workers=workers, max_queue_size=4 * workers)
         self.images = images
         self.targets = targets
         self.sample_weights = sample_weights
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.augment = augment
-        self._rng = np.random.default_rng(seed)
-        self._order = self._rng.permutation(len(images)) if shuffle else np.arange(len(images))
+        self.seed = seed
+        self._epoch = 0
+        self._order = self._epoch_order()
+
+    def _epoch_order(self) -> np.ndarray:
+        if not self.shuffle:
+            return np.arange(len(self.images))
+        return np.random.default_rng([self.seed, self._epoch]).permutation(len(self.images))
 
     def __len__(self) -> int:
         if self.shuffle:
@@ -54,10 +66,10 @@ class FaceBatches(keras.utils.PyDataset):
         rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
         images = self.images[rows].astype(np.float32)
         if self.augment is not None:
-            images = self.augment(images, training=True)
+            images = self.augment(images, np.random.default_rng([self.seed, self._epoch, index]))
         batch = (images, self.targets[rows])
         return batch if self.sample_weights is None else (*batch, self.sample_weights[rows])
 
     def on_epoch_end(self) -> None:
-        if self.shuffle:
-            self._order = self._rng.permutation(len(self.images))
+        self._epoch += 1
+        self._order = self._epoch_order()

@@ -9,15 +9,20 @@ file names do not say).
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from mepe_utils.errors import DataError
 from mepe_utils.labels import FER_LABELS, NUM_FER
+
+if TYPE_CHECKING:
+    from mepe_utils.models.face import FaceAugmentConfig
 
 IMAGE_SIZE = 48
 USAGES = ("Training", "PublicTest", "PrivateTest")
@@ -212,22 +217,23 @@ def make_dataset(
     batch_size: int,
     shuffle: bool = False,
     seed: int = 0,
-    augment=None,
+    augment: FaceAugmentConfig | None = None,
     one_hot: bool = True,
     sample_weights: np.ndarray | None = None,
 ):
     """Builds the (image float32 0..255, label[, weight]) batches ``Model.fit`` reads.
 
-    A ``tf.data`` pipeline on the TensorFlow backend (augmentation on the CPU
-    threads, in parallel with training); on JAX and PyTorch a
-    :class:`~mepe_utils.data.face_batches.FaceBatches` with the same contract.
+    A ``tf.data`` pipeline on the TensorFlow backend (the Keras augmentation
+    layers on the CPU threads, in parallel with training); on JAX and PyTorch a
+    :class:`~mepe_utils.data.face_batches.FaceBatches` with the same contract,
+    augmented by :class:`~mepe_utils.data.face_augment.FaceAugmenter` on worker threads.
 
     Args:
         data: faces to serve.
         batch_size: global batch size.
         shuffle: reshuffle every epoch (seeded).
         seed: shuffle and augmentation seed.
-        augment: optional callable applied to each batch of images (training only).
+        augment: augmentation parameters for training batches; None serves the faces as they are.
         one_hot: labels as one-hot float vectors (for label smoothing) instead of ids.
         sample_weights: optional per-row weights (class-imbalance answer).
 
@@ -238,13 +244,19 @@ def make_dataset(
 
     labels = np.eye(NUM_FER, dtype=np.float32)[data.labels] if one_hot else data.labels
     if keras_backend() != "tensorflow":
+        from mepe_utils.data.face_augment import FaceAugmenter
         from mepe_utils.data.face_batches import FaceBatches
 
         return FaceBatches(
             data.images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed,
-            augment=augment, sample_weights=sample_weights,
+            augment=FaceAugmenter(augment) if augment is not None else None,
+            sample_weights=sample_weights, workers=min(4, os.cpu_count() or 1),
         )  # fmt: skip
     import tensorflow as tf
+
+    from mepe_utils.models.face import build_face_augmenter
+
+    augmenter = build_face_augmenter(augment, seed=seed) if augment is not None else None
 
     tensors = (data.images, labels) if sample_weights is None else (data.images, labels, sample_weights)
     dataset = tf.data.Dataset.from_tensor_slices(tensors).cache()
@@ -254,8 +266,8 @@ def make_dataset(
 
     def to_float(images, *rest):
         images = tf.cast(images, tf.float32)
-        if augment is not None:
-            images = augment(images, training=True)
+        if augmenter is not None:
+            images = augmenter(images, training=True)
         return (images, *rest)
 
     dataset = dataset.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)

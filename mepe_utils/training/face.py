@@ -13,14 +13,13 @@ import numpy as np
 
 from mepe_utils import artifacts
 from mepe_utils.data.fer2013 import FaceData, load_fer2013, make_dataset
-from mepe_utils.errors import DataError
+from mepe_utils.errors import DataError, ModelFileError
 from mepe_utils.evaluation import classification_metrics, plot_confusion_matrix
 from mepe_utils.labels import FER_LABELS, NUM_FER
 from mepe_utils.models.common import EMBEDDING_LAYER
 from mepe_utils.models.face import (
     FaceAugmentConfig,
     FaceModelConfig,
-    build_face_augmenter,
     build_face_model,
 )
 from mepe_utils.runtime import (
@@ -155,6 +154,18 @@ def _float32_copy(model, config: FaceModelConfig):
     return export
 
 
+def _copy_weights(source, target, source_path) -> None:
+    """Copies a saved model's weights into ``target``; a different architecture is a clear error."""
+    shapes = [tuple(w.shape) for w in source.weights]
+    expected = [tuple(w.shape) for w in target.weights]
+    if shapes != expected:
+        raise ModelFileError(
+            f"{source_path}: its architecture ({len(shapes)} weight tensors) differs from this run's model "
+            f"({len(expected)}); --init-from needs a face model built with the same FaceModelConfig"
+        )
+    target.set_weights(source.get_weights())
+
+
 def train_face(
     data_dir: str | Path,
     out: str | Path,
@@ -196,13 +207,12 @@ def train_face(
     policy = best_mixed_precision_policy()
     strategy = distribution_strategy()
     weights = class_sample_weights(train.labels, config.class_weight_power) if config.class_weight_power else None
-    augmenter = build_face_augmenter(config.augment, seed=config.seed)
     train_ds = make_dataset(
         train,
         batch_size=config.batch_size,
         shuffle=True,
         seed=config.seed + state.epochs_done,
-        augment=augmenter,
+        augment=config.augment,
         sample_weights=weights,
     )
     val_ds = make_dataset(validation, batch_size=512)
@@ -213,8 +223,7 @@ def train_face(
         else:
             model = build_face_model(config.model)
             if init_from is not None:
-                start, _ = artifacts.load_model(init_from, kind=FACE_KIND, labels=FER_LABELS)
-                model.set_weights(start.get_weights())
+                _copy_weights(artifacts.load_model(init_from, kind=FACE_KIND, labels=FER_LABELS)[0], model, init_from)
             _compile(model, config, steps_per_epoch)
         state = fit_resumable(
             model, run, state, train_ds, val_ds, epochs=config.epochs, monitor="val_accuracy", mode="max",
