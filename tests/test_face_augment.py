@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from mepe_utils.data.face_augment import FaceAugmenter
+from mepe_utils.data.face_augment import FaceAugmentConfig, FaceAugmenter
 from mepe_utils.data.face_batches import FaceBatches
-from mepe_utils.models.face import FaceAugmentConfig
 
 IDENTITY = FaceAugmentConfig(rotation=0.0, shift=0.0, zoom=0.0, brightness=0.0, contrast=0.0, erasing=0.0)
 

@@ -105,7 +105,7 @@ def test_dataset_pipeline_batches_seeded_shuffles(tmp_path):
 
     def first_labels(seed):
         batch = next(iter(make_dataset(data, batch_size=4, shuffle=True, seed=seed)))
-        return batch[0].shape, batch[1].numpy().argmax(-1).tolist()
+        return batch[0].shape, batch[1].argmax(-1).tolist()
 
     shape, labels = first_labels(3)
     assert tuple(shape) == (4, 48, 48, 1)

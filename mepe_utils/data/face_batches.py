@@ -1,6 +1,5 @@
-"""FER batches for Keras backends without ``tf.data`` (JAX, PyTorch).
+"""FER batches for ``Model.fit`` on every Keras backend (TensorFlow, JAX, PyTorch).
 
-The same contract as the ``tf.data`` pipeline in :mod:`mepe_utils.data.fer2013`:
 (image float32 0..255, label[, sample weight]) batches, reshuffled every epoch
 with a seeded order, the augmenter applied to each training batch. Batches are
 built on worker threads (OpenCV releases the GIL); each batch draws its
@@ -15,7 +14,7 @@ import numpy as np
 
 
 class FaceBatches(keras.utils.PyDataset):
-    """Serves in-memory faces as batches to ``Model.fit`` / ``predict`` on any backend.
+    """Serves in-memory faces as batches to ``Model.fit`` / ``predict``.
 
     Args:
         images: uint8 or float faces (N, 48, 48, 1).

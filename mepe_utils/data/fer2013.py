@@ -22,7 +22,8 @@ from mepe_utils.errors import DataError
 from mepe_utils.labels import FER_LABELS, NUM_FER
 
 if TYPE_CHECKING:
-    from mepe_utils.models.face import FaceAugmentConfig
+    from mepe_utils.data.face_augment import FaceAugmentConfig
+    from mepe_utils.data.face_batches import FaceBatches
 
 IMAGE_SIZE = 48
 USAGES = ("Training", "PublicTest", "PrivateTest")
@@ -220,13 +221,8 @@ def make_dataset(
     augment: FaceAugmentConfig | None = None,
     one_hot: bool = True,
     sample_weights: np.ndarray | None = None,
-):
-    """Builds the (image float32 0..255, label[, weight]) batches ``Model.fit`` reads.
-
-    A ``tf.data`` pipeline on the TensorFlow backend (the Keras augmentation
-    layers on the CPU threads, in parallel with training); on JAX and PyTorch a
-    :class:`~mepe_utils.data.face_batches.FaceBatches` with the same contract,
-    augmented by :class:`~mepe_utils.data.face_augment.FaceAugmenter` on worker threads.
+) -> FaceBatches:
+    """Builds the (image float32 0..255, label[, weight]) batches ``Model.fit`` reads, on any backend.
 
     Args:
         data: faces to serve.
@@ -238,39 +234,15 @@ def make_dataset(
         sample_weights: optional per-row weights (class-imbalance answer).
 
     Returns:
-        A batched, prefetched ``tf.data.Dataset`` or a ``keras.utils.PyDataset``.
+        A :class:`~mepe_utils.data.face_batches.FaceBatches` (a ``keras.utils.PyDataset``)
+        whose batches are built and augmented on worker threads.
     """
-    from mepe_utils.runtime import keras_backend
+    from mepe_utils.data.face_augment import FaceAugmenter
+    from mepe_utils.data.face_batches import FaceBatches
 
     labels = np.eye(NUM_FER, dtype=np.float32)[data.labels] if one_hot else data.labels
-    if keras_backend() != "tensorflow":
-        from mepe_utils.data.face_augment import FaceAugmenter
-        from mepe_utils.data.face_batches import FaceBatches
-
-        return FaceBatches(
-            data.images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed,
-            augment=FaceAugmenter(augment) if augment is not None else None,
-            sample_weights=sample_weights, workers=min(4, os.cpu_count() or 1),
-        )  # fmt: skip
-    import tensorflow as tf
-
-    from mepe_utils.models.face import build_face_augmenter
-
-    augmenter = build_face_augmenter(augment, seed=seed) if augment is not None else None
-
-    tensors = (data.images, labels) if sample_weights is None else (data.images, labels, sample_weights)
-    dataset = tf.data.Dataset.from_tensor_slices(tensors).cache()
-    if shuffle:
-        dataset = dataset.shuffle(len(data), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size, drop_remainder=shuffle)
-
-    def to_float(images, *rest):
-        images = tf.cast(images, tf.float32)
-        if augmenter is not None:
-            images = augmenter(images, training=True)
-        return (images, *rest)
-
-    dataset = dataset.map(to_float, num_parallel_calls=tf.data.AUTOTUNE)
-    options = tf.data.Options()
-    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return dataset.with_options(options).prefetch(tf.data.AUTOTUNE)
+    return FaceBatches(
+        data.images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed,
+        augment=FaceAugmenter(augment) if augment is not None else None,
+        sample_weights=sample_weights, workers=min(4, os.cpu_count() or 1),
+    )  # fmt: skip

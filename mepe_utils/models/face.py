@@ -87,32 +87,3 @@ def build_face_model(config: FaceModelConfig | None = None) -> keras.Model:
     x = layers.Dropout(config.dropout, name="classifier_dropout")(embedding)
     probabilities = layers.Dense(NUM_FER, activation="softmax", dtype="float32", name=PROBABILITIES_OUTPUT)(x)
     return keras.Model(inputs, probabilities, name="mepe_face_cnn")
-
-
-@dataclass
-class FaceAugmentConfig:
-    """Training-time augmentation of 48x48 faces (pixels 0..255)."""
-
-    rotation: float = 0.04
-    shift: float = 0.1
-    zoom: float = 0.1
-    brightness: float = 0.2
-    contrast: float = 0.3
-    erasing: float = 0.5
-
-
-def build_face_augmenter(config: FaceAugmentConfig | None = None, seed: int = 0) -> keras.Sequential:
-    """Random flip, rotation, shift, zoom, brightness/contrast and erasing, seeded."""
-    config = config or FaceAugmentConfig()
-    return keras.Sequential(
-        [
-            layers.RandomFlip("horizontal", seed=seed),
-            layers.RandomRotation(config.rotation, fill_mode="reflect", seed=seed + 1),
-            layers.RandomTranslation(config.shift, config.shift, fill_mode="reflect", seed=seed + 2),
-            layers.RandomZoom(config.zoom, fill_mode="reflect", seed=seed + 3),
-            layers.RandomBrightness(config.brightness, value_range=(0, 255), seed=seed + 4),
-            layers.RandomContrast(config.contrast, value_range=(0, 255), seed=seed + 5),
-            layers.RandomErasing(factor=config.erasing, scale=(0.02, 0.15), value_range=(0, 255), seed=seed + 6),
-        ],
-        name="face_augmenter",
-    )

@@ -12,16 +12,13 @@ from pathlib import Path
 import numpy as np
 
 from mepe_utils import artifacts
+from mepe_utils.data.face_augment import FaceAugmentConfig
 from mepe_utils.data.fer2013 import FaceData, load_fer2013, make_dataset
 from mepe_utils.errors import DataError, ModelFileError
 from mepe_utils.evaluation import classification_metrics, plot_confusion_matrix
 from mepe_utils.labels import FER_LABELS, NUM_FER
 from mepe_utils.models.common import EMBEDDING_LAYER
-from mepe_utils.models.face import (
-    FaceAugmentConfig,
-    FaceModelConfig,
-    build_face_model,
-)
+from mepe_utils.models.face import FaceModelConfig, build_face_model
 from mepe_utils.runtime import (
     best_mixed_precision_policy,
     distribution_strategy,
