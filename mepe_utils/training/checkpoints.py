@@ -19,7 +19,7 @@ import json
 import math
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import keras
@@ -38,6 +38,8 @@ class RunState:
     wait: int = 0
     stopped_early: bool = False
     train_seconds: float = 0.0
+    commands: list[str] = field(default_factory=list)
+    """The command lines that ran this run: the one that started it, then each ``--resume``."""
 
 
 class RunFolder:
@@ -139,13 +141,14 @@ class ResumableCheckpoint(keras.callbacks.Callback):
         write_text_atomic(self.run.history_csv, buffer.getvalue())
 
 
-def start_run(out: str | Path, config, resume: bool) -> tuple[RunFolder, RunState]:
+def start_run(out: str | Path, config, resume: bool, command: str = "") -> tuple[RunFolder, RunState]:
     """Opens a run folder, seeds the run and records its ``config.json``.
 
     Args:
         out: the run folder.
         config: the run's hyper-parameters, a dataclass with a ``seed``.
         resume: continue the interrupted run in ``out``.
+        command: this invocation's command line, added to ``state.commands``.
 
     Returns:
         ``(run, state)``; the seed is ``config.seed + epochs done`` so a resumed run
@@ -155,6 +158,8 @@ def start_run(out: str | Path, config, resume: bool) -> tuple[RunFolder, RunStat
 
     run = RunFolder(out)
     state = run.prepare(resume)
+    if command:
+        state.commands.append(command)
     set_seed(config.seed + state.epochs_done)
     write_json_atomic(run.root / "config.json", asdict(config))
     return run, state
@@ -196,9 +201,15 @@ def fit_resumable(
 
 
 def training_record(config, state: RunState, command: str, **more) -> dict:
-    """The manifest's ``training`` block: configuration, seed, epochs, time, hardware, command."""
+    """The manifest's ``training`` block: configuration, seed, epochs, time, hardware, command.
+
+    ``command`` is the line that started the run (the one that reproduces it);
+    ``resumed_with`` lists the ``--resume`` lines of an interrupted run.
+    """
     from mepe_utils.runtime import hardware_description
 
+    commands = state.commands or [command]
+    resumes = {"resumed_with": commands[1:]} if len(commands) > 1 else {}
     return {
         "config": asdict(config),
         "seed": config.seed,
@@ -207,6 +218,7 @@ def training_record(config, state: RunState, command: str, **more) -> dict:
         "stopped_early": state.stopped_early,
         "train_seconds": round(state.train_seconds, 1),
         "hardware": hardware_description(),
-        "command": command,
+        "command": commands[0],
+        **resumes,
         **more,
     }

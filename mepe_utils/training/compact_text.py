@@ -185,7 +185,7 @@ def train_compact_text(
     config = config or CompactTrainConfig()
     if is_smoke():
         config = config.for_smoke()
-    run, state = start_run(out, config, resume)
+    run, state = start_run(out, config, resume, command)
     data = load_goemotions_for_run(data_source, config.smoke_rows)
     teacher_scores = TextEmotionModel.load(teacher).scores(data["train"].texts) if teacher else None
     train_targets = distillation_targets(data["train"], teacher_scores, config.distill_weight)

@@ -193,7 +193,7 @@ def train_face(
     config = config or FaceTrainConfig()
     if is_smoke():
         config = config.for_smoke()
-    run, state = start_run(out, config, resume)
+    run, state = start_run(out, config, resume, command)
     train, validation, test = select_splits(load_fer2013(data_dir))
     if is_smoke():
         train, validation, test = (_subsample(d, config.smoke_rows, config.seed) for d in (train, validation, test))
