@@ -94,7 +94,10 @@ for row in range(3):
 # average ~19 tokens: padding all of them to 128 would waste most of the
 # compute), trains with AdamW, linear warm-up and cosine decay, checkpoints
 # every epoch (rerun the cell after a disconnect to resume) and keeps the best
-# `dev` epoch.
+# `dev` epoch. The loss is a binary focal loss on both heads, the answer to
+# GoEmotions' imbalance (grief has 77 training comments, neutral 14,219):
+# fine-tuning all-MiniLM-L6-v2 on a CPU, it reached 0.516 test macro-F1 against
+# 0.484 for plain cross-entropy (README results, `--loss bce` to compare).
 #
 # In smoke mode the backbone is a 2-layer DistilBERT with a vocabulary built
 # from the smoke texts, so the cell runs without a download. On a GPU it is the
