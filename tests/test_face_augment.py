@@ -31,14 +31,16 @@ def test_without_geometry_and_photometry_each_face_is_itself_or_its_mirror():
     assert 70 < mirrored.sum() < 130  # flip probability 1/2
 
 
-def test_a_pure_shift_moves_the_face_by_whole_pixels_with_reflected_borders():
-    ramp = np.tile(np.arange(48, dtype="float32") * 5, (48, 1))[None, :, :, None]
+def test_a_pure_shift_moves_the_face_by_at_most_shift_times_the_side():
+    ramp = np.tile(np.arange(48, dtype="float32") * 5, (48, 1))[None, :, :, None]  # value = 5 * column
     config = FaceAugmentConfig(rotation=0.0, shift=0.1, zoom=0.0, brightness=0.0, contrast=0.0, erasing=0.0)
-    out = FaceAugmenter(config)(np.repeat(ramp, 32, axis=0), np.random.default_rng(3))
-    columns = out[:, 24, :, 0]
-    steps = np.abs(np.diff(columns, axis=1))
-    assert np.all(steps <= 5 + 1e-3)  # a shifted (and maybe mirrored or reflected) ramp, never a jump
-    assert not np.allclose(columns, ramp[0, 24, :, 0]) and columns.min() >= 0
+    out = FaceAugmenter(config)(np.repeat(ramp, 64, axis=0), np.random.default_rng(3))[:, 24, :, 0]
+    slopes = out[:, 25] - out[:, 23]
+    assert np.allclose(np.abs(slopes), 10, atol=1e-3)  # still a ramp (mirrored or not), nothing stretched
+    column_seen = np.where(slopes > 0, out[:, 24] / 5, 47 - out[:, 24] / 5)
+    displacement = 24 - column_seen  # the ramp is linear, so bilinear sampling reads the shift exactly
+    assert np.abs(displacement).max() <= 0.1 * 48 + 1 / 32  # OpenCV interpolates in 1/32 pixel steps
+    assert np.abs(displacement).max() > 3.5 and displacement.min() < 0 < displacement.max()
 
 
 def test_brightness_and_contrast_stay_within_their_factors():
@@ -59,20 +61,33 @@ def test_erasing_fills_a_rectangle_with_noise_in_some_faces():
     assert areas.max() <= 0.15 + 0.05
 
 
-def test_batches_are_the_same_whichever_thread_builds_them():
+def test_batches_are_the_same_whichever_thread_builds_them_and_when():
+    from concurrent.futures import ThreadPoolExecutor
+
     faces, labels = _faces(40).astype("uint8"), np.arange(40)
     augment = FaceAugmenter(FaceAugmentConfig())
-
-    def epoch(order):
-        batches = FaceBatches(faces, labels, batch_size=8, shuffle=True, seed=9, augment=augment, workers=3)
-        return {i: batches[i][0] for i in order}
-
-    forward, backward = epoch(range(5)), epoch(reversed(range(5)))
-    for index in range(5):
-        np.testing.assert_array_equal(forward[index], backward[index])
+    batches = FaceBatches(faces, labels, batch_size=8, shuffle=True, seed=9, augment=augment)
+    in_order = [batches[i][0] for i in range(5)]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(lambda i: batches[i][0], [4, 2, 0, 3, 1]))
+    for index, images in zip([4, 2, 0, 3, 1], threaded):
+        np.testing.assert_array_equal(images, in_order[index])
 
 
-@pytest.mark.parametrize("field", ["rotation", "erasing"])
+def test_a_resumed_epoch_sees_the_batches_of_the_uninterrupted_run():
+    faces, labels = _faces(40).astype("uint8"), np.arange(40)
+    augment = FaceAugmenter(FaceAugmentConfig())
+    uninterrupted = FaceBatches(faces, labels, batch_size=8, shuffle=True, seed=9, augment=augment)
+    first_epoch = uninterrupted[0]
+    uninterrupted.on_epoch_end()
+    resumed = FaceBatches(faces, labels, batch_size=8, shuffle=True, seed=9, augment=augment, start_epoch=1)
+    for index in range(len(resumed)):
+        for ours, theirs in zip(resumed[index], uninterrupted[index]):
+            np.testing.assert_array_equal(ours, theirs)
+    assert not np.array_equal(resumed[0][1], first_epoch[1])
+
+
+@pytest.mark.parametrize("field", ["rotation", "shift", "zoom", "brightness", "contrast", "erasing"])
 def test_each_parameter_has_an_effect(field):
     faces = _faces(16)
     config = FaceAugmentConfig(**{**IDENTITY.__dict__, field: 0.3})

@@ -50,6 +50,10 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(fer_dir, tmp_path, 
 
     with pytest.raises(MepeError, match="already holds a training run; pass --resume"):
         train_face(fer_dir, run, _tiny_config())
+    changed = _tiny_config()
+    changed.label_smoothing = 0.0
+    with pytest.raises(MepeError, match=r"--resume must keep the run's options \(label_smoothing: 0.1 then, 0.0 now\)"):
+        train_face(fer_dir, run, changed, resume=True)
 
     saved = train_face(fer_dir, run, _tiny_config(), resume=True)
     state = json.loads((run / "checkpoints" / "state.json").read_text())

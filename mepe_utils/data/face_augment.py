@@ -10,10 +10,13 @@ implementation for all backends keeps a recipe's numbers the same wherever it ru
 
 The distributions follow those Keras layers: flip with probability 1/2;
 rotation uniform in ``±rotation`` turns; shift uniform in ``±shift`` of the
-side; zoom uniform in ``±zoom`` (aspect kept); brightness ``+ U(±brightness) * 255``;
-contrast ``(x - mean) * U(1 ± contrast) + mean``; erasing with probability
-``U(0, erasing)`` of a rectangle whose sides are ``sqrt(U(0.02, 0.15))`` of the
-image's, filled with uniform noise in 0..255; the output clipped to 0..255.
+side; zoom uniform in ``±zoom`` (aspect kept); reflected borders; brightness
+``+ U(±brightness) * 255``; contrast ``(x - mean) * U(1 ± contrast) + mean``;
+erasing with probability ``U(0, erasing)`` of a rectangle whose sides are
+``sqrt(U(0.02, 0.15))`` of the image's; the output clipped to 0..255. One
+deliberate difference: the erased rectangle holds uniform noise in 0..255,
+where ``RandomErasing`` fills with ``N(0, 1) * 255`` (after clipping, half black
+and a sixth white).
 """
 
 from __future__ import annotations

@@ -221,6 +221,7 @@ def make_dataset(
     augment: FaceAugmentConfig | None = None,
     one_hot: bool = True,
     sample_weights: np.ndarray | None = None,
+    start_epoch: int = 0,
 ) -> FaceBatches:
     """Builds the (image float32 0..255, label[, weight]) batches ``Model.fit`` reads, on any backend.
 
@@ -232,6 +233,7 @@ def make_dataset(
         augment: augmentation parameters for training batches; None serves the faces as they are.
         one_hot: labels as one-hot float vectors (for label smoothing) instead of ids.
         sample_weights: optional per-row weights (class-imbalance answer).
+        start_epoch: epochs already trained (a resumed run continues their random draws).
 
     Returns:
         A :class:`~mepe_utils.data.face_batches.FaceBatches` (a ``keras.utils.PyDataset``)
@@ -244,5 +246,5 @@ def make_dataset(
     return FaceBatches(
         data.images, labels, batch_size=batch_size, shuffle=shuffle, seed=seed,
         augment=FaceAugmenter(augment) if augment is not None else None,
-        sample_weights=sample_weights, workers=min(4, os.cpu_count() or 1),
+        sample_weights=sample_weights, workers=min(4, os.cpu_count() or 1), start_epoch=start_epoch,
     )  # fmt: skip

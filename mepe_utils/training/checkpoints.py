@@ -147,22 +147,49 @@ def start_run(out: str | Path, config, resume: bool, command: str = "") -> tuple
     Args:
         out: the run folder.
         config: the run's hyper-parameters, a dataclass with a ``seed``.
-        resume: continue the interrupted run in ``out``.
-        command: this invocation's command line, added to ``state.commands``.
+        resume: continue the interrupted run in ``out``; its options must be the
+            saved ``config.json``'s, except ``epochs`` and ``patience``.
+        command: this invocation's command line, added to ``state.commands``
+            (empty when not run from a command line).
 
     Returns:
         ``(run, state)``; the seed is ``config.seed + epochs done`` so a resumed run
         does not replay the first epochs' random draws.
+
+    Raises:
+        MepeError: the folder does not suit ``resume``, or a resume changes the run's options.
     """
     from mepe_utils.runtime import set_seed
 
     run = RunFolder(out)
     state = run.prepare(resume)
-    if command:
-        state.commands.append(command)
+    settings = json.loads(json.dumps(asdict(config)))
+    if resume:
+        _check_same_options(run.root / "config.json", settings)
+        if not state.commands:
+            state.commands.append("")  # a run from before commands were recorded
+    state.commands.append(command)
     set_seed(config.seed + state.epochs_done)
-    write_json_atomic(run.root / "config.json", asdict(config))
+    write_json_atomic(run.root / "config.json", settings)
     return run, state
+
+
+RESUMABLE_CHANGES = ("epochs", "patience")
+"""Options a resume may change: how long the run goes on. Everything else is the run's identity."""
+
+
+def _check_same_options(saved_path: Path, settings: dict) -> None:
+    if not saved_path.is_file():
+        return
+    saved = json.loads(saved_path.read_text())
+    changed = sorted(
+        key
+        for key in saved.keys() | settings.keys()
+        if key not in RESUMABLE_CHANGES and saved.get(key) != settings.get(key)
+    )
+    if changed:
+        details = "; ".join(f"{key}: {saved.get(key)!r} then, {settings.get(key)!r} now" for key in changed)
+        raise MepeError(f"{saved_path.parent}: --resume must keep the run's options ({details})")
 
 
 def fit_resumable(
@@ -200,15 +227,16 @@ def fit_resumable(
     return state
 
 
-def training_record(config, state: RunState, command: str, **more) -> dict:
+def training_record(config, state: RunState, **more) -> dict:
     """The manifest's ``training`` block: configuration, seed, epochs, time, hardware, command.
 
-    ``command`` is the line that started the run (the one that reproduces it);
-    ``resumed_with`` lists the ``--resume`` lines of an interrupted run.
+    ``command`` is the line that started the run (the one that reproduces it; empty
+    when it did not come from a command line); ``resumed_with`` lists the
+    ``--resume`` lines of an interrupted run.
     """
     from mepe_utils.runtime import hardware_description
 
-    commands = state.commands or [command]
+    commands = state.commands or [""]
     resumes = {"resumed_with": commands[1:]} if len(commands) > 1 else {}
     return {
         "config": asdict(config),

@@ -234,7 +234,7 @@ def train_compact_text(
         preprocessing={"vectorizer": "TF-IDF of lower-cased words and word pairs, inside the model"},
         metrics=result["metrics"],
         data=goemotions_record(data_source, data, teacher=str(teacher) if teacher else None),
-        training=training_record(config, state, command),
+        training=training_record(config, state),
         extra=text_manifest_extra(result, input_kind="text", params=int(export.count_params())),
     )
     return artifacts.save_model(export, run.root / "model", manifest)

@@ -208,9 +208,10 @@ def train_face(
         train,
         batch_size=config.batch_size,
         shuffle=True,
-        seed=config.seed + state.epochs_done,
+        seed=config.seed,
         augment=config.augment,
         sample_weights=weights,
+        start_epoch=state.epochs_done,
     )
     val_ds = make_dataset(validation, batch_size=512)
 
@@ -263,7 +264,6 @@ def train_face(
         training=training_record(
             config,
             state,
-            command,
             initialised_from=str(init_from) if init_from is not None else None,
             compute_policy=policy,
             replicas=strategy.num_replicas_in_sync,

@@ -332,7 +332,7 @@ def train_text(
         },
         metrics=result["metrics"],
         data=goemotions_record(data_source, data),
-        training=training_record(config, state, command, compute_policy=policy, replicas=strategy.num_replicas_in_sync),
+        training=training_record(config, state, compute_policy=policy, replicas=strategy.num_replicas_in_sync),
         extra=text_manifest_extra(
             result, input_kind="tokens", preset=config.model.preset, params=int(export.count_params())
         ),
