@@ -267,12 +267,21 @@ def check_assets(directory: str | Path, manifest: Manifest) -> None:
             raise ModelFileError(f"{path}: sha256 does not match the manifest; the file is corrupt or was modified")
 
 
+FORMAT_LIBRARIES = ("keras", "keras-hub", "tensorflow")
+"""The libraries whose version decides how ``model.keras`` deserialises; a change of their
+major.minor version is worth a warning, a numpy or OpenCV release is not."""
+
+
+def _release(version: str) -> tuple[str, ...]:
+    return tuple(version.split(".")[:2])
+
+
 def _warn_on_version_drift(manifest: Manifest, directory: Path) -> None:
     current = library_versions()
     drift = {
         name: (saved, current[name])
         for name, saved in manifest.versions.items()
-        if name in current and name != "python" and current[name] != saved
+        if name in FORMAT_LIBRARIES and name in current and _release(current[name]) != _release(saved)
     }
     if drift:
         described = ", ".join(f"{name} {saved} -> {now}" for name, (saved, now) in drift.items())

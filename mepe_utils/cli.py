@@ -329,15 +329,20 @@ def model_card_command(args) -> int:
 
 
 def _configure_demo(parser):
+    parser.add_argument("--text", help="a sentence to read (default: a sample sentence)")
     parser.add_argument("--photo", help="a photo with a face (default: scikit-image's astronaut portrait)")
+    parser.add_argument("--text-model", help="MEPE saved text model (default: assets/models/text)")
     parser.add_argument("--face-model", help="MEPE saved face model (default: assets/models/face)")
 
 
-@command("demo", "MEPE end to end on what is built so far: a photo -> face -> emotions", _configure_demo)
+@command("demo", "MEPE end to end on what is built so far: text and photo -> emotions", _configure_demo)
 def demo_command(args) -> int:
-    from mepe_utils.demo import format_reading, read_face
+    from mepe_utils.demo import DEFAULT_TEXT, format_reading, read_face, read_text
+    from mepe_utils.predictors.report import format_text_readings
     from mepe_utils.runtime import SHIPPED_MODELS_DIR
 
+    text = read_text(DEFAULT_TEXT if args.text is None else args.text, args.text_model or SHIPPED_MODELS_DIR / "text")
+    print(f"text: {format_text_readings([text])}")
     reading = read_face(args.photo, args.face_model or SHIPPED_MODELS_DIR / "face")
     print(format_reading(reading, args.photo or "astronaut portrait (scikit-image)"))
     return 0

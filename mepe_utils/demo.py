@@ -1,8 +1,10 @@
 """``mepe demo``: MEPE end to end on what is built so far.
 
-Today: a photo (default: scikit-image's public-domain astronaut portrait) ->
-face detection -> 48x48 crop -> the shipped face CNN -> emotions. Later phases
-add the text, the fusion, the persona and the generated reply.
+Today both signals, each read by its shipped model: a sentence -> the compact
+text model -> GoEmotions labels and the Ekman view; a photo (default:
+scikit-image's public-domain astronaut portrait) -> face detection -> 48x48
+crop -> the face CNN -> emotions. Later phases add the fusion, the persona and
+the generated reply.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotion, FaceEmotionModel
+from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotion, TextEmotionModel
+
+DEFAULT_TEXT = "I finally got the job and I can't stop smiling, but I'm nervous about the first day."
+"""The sentence the demo reads when none is given."""
 
 
 def default_photo() -> np.ndarray:
@@ -19,6 +25,11 @@ def default_photo() -> np.ndarray:
     import skimage.data
 
     return skimage.data.astronaut()
+
+
+def read_text(text: str = DEFAULT_TEXT, model_dir: str | Path = SHIPPED_TEXT_MODEL) -> TextEmotion:
+    """Reads ``text`` with a saved text model (the shipped compact model by default)."""
+    return TextEmotionModel.load(model_dir).predict(text)[0]
 
 
 def read_face(photo=None, model_dir: str | Path = SHIPPED_FACE_MODEL) -> FaceEmotion:

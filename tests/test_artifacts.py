@@ -97,12 +97,21 @@ def test_a_failed_save_leaves_the_previous_model_in_place(saved, monkeypatch):
     assert [p.name for p in directory.parent.iterdir()] == ["model"]
 
 
-def test_loading_warns_when_library_versions_differ(saved):
+def test_loading_warns_when_the_model_format_libraries_change_release(saved):
+    import warnings
+
     _, directory = saved
     manifest = json.loads((directory / "manifest.json").read_text())
+    saved_keras = manifest["versions"]["keras"]
+    manifest["versions"].update(numpy="1.0.0", keras=saved_keras + ".post9")  # same keras release
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        artifacts.load_model(directory)
+
     manifest["versions"]["keras"] = "0.0.1"
     (directory / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.warns(UserWarning, match=r"keras 0.0.1 -> "):
+    with pytest.warns(UserWarning, match=r"saved with other library versions \(keras 0.0.1 -> [0-9.]+\)$"):
         artifacts.load_model(directory)
 
 

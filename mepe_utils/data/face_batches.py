@@ -1,4 +1,4 @@
-"""FER batches for ``Model.fit`` on every Keras backend (TensorFlow, JAX, PyTorch).
+"""FER batches for ``Model.fit`` on any Keras backend (a ``PyDataset``; tested on TensorFlow and JAX).
 
 (image float32 0..255, label[, sample weight]) batches, reshuffled every epoch
 with a seeded order, the augmenter applied to each training batch. Batches are
