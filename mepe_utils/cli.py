@@ -337,13 +337,11 @@ def _configure_demo(parser):
 
 @command("demo", "MEPE end to end on what is built so far: text and photo -> emotions", _configure_demo)
 def demo_command(args) -> int:
-    from mepe_utils.demo import DEFAULT_TEXT, format_reading, read_face, read_text
+    from mepe_utils.demo import format_reading, read_face, read_text
     from mepe_utils.predictors.report import format_text_readings
-    from mepe_utils.runtime import SHIPPED_MODELS_DIR
 
-    text = read_text(DEFAULT_TEXT if args.text is None else args.text, args.text_model or SHIPPED_MODELS_DIR / "text")
-    print(f"text: {format_text_readings([text])}")
-    reading = read_face(args.photo, args.face_model or SHIPPED_MODELS_DIR / "face")
+    print(f"text: {format_text_readings([read_text(args.text, args.text_model)])}")
+    reading = read_face(args.photo, args.face_model)
     print(format_reading(reading, args.photo or "astronaut portrait (scikit-image)"))
     return 0
 

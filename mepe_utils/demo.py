@@ -27,14 +27,16 @@ def default_photo() -> np.ndarray:
     return skimage.data.astronaut()
 
 
-def read_text(text: str = DEFAULT_TEXT, model_dir: str | Path = SHIPPED_TEXT_MODEL) -> TextEmotion:
-    """Reads ``text`` with a saved text model (the shipped compact model by default)."""
-    return TextEmotionModel.load(model_dir).predict(text)[0]
+def read_text(text: str | None = None, model_dir: str | Path | None = None) -> TextEmotion:
+    """Reads ``text`` (:data:`DEFAULT_TEXT` when None) with a saved text model (the shipped one when None)."""
+    return TextEmotionModel.load(model_dir or SHIPPED_TEXT_MODEL).predict(DEFAULT_TEXT if text is None else text)[0]
 
 
-def read_face(photo=None, model_dir: str | Path = SHIPPED_FACE_MODEL) -> FaceEmotion:
-    """Reads the largest face in ``photo`` (the astronaut portrait when None) with a saved face model."""
-    return FaceEmotionModel.load(model_dir).predict(default_photo() if photo is None else photo)[0]
+def read_face(photo=None, model_dir: str | Path | None = None) -> FaceEmotion:
+    """Reads the largest face in ``photo`` (the astronaut portrait when None) with a saved face model
+    (the shipped one when None)."""
+    model = FaceEmotionModel.load(model_dir or SHIPPED_FACE_MODEL)
+    return model.predict(default_photo() if photo is None else photo)[0]
 
 
 def format_reading(reading: FaceEmotion, source: str) -> str:
