@@ -1,11 +1,11 @@
 """Training-time augmentation of FER faces, in NumPy and OpenCV, on every Keras backend.
 
 Flip, rotation, shift and zoom (one ``cv2.warpAffine`` per face, reflected
-borders), brightness, contrast and random erasing (vectorised NumPy): 2.8 ms per
-batch of 128 on one CPU core, so worker threads keep any GPU fed. Keras'
-preprocessing layers would do the same inside ``tf.data`` on TensorFlow, but on
-JAX and PyTorch they run eagerly, one small op dispatch per layer and batch:
-88 ms per batch, which held training on an H200 to 17 s per FER epoch. One
+borders), brightness, contrast and random erasing (vectorised NumPy), a few
+milliseconds per batch on one CPU core, so worker threads keep a GPU fed.
+Keras' preprocessing layers would do the same inside ``tf.data`` on
+TensorFlow, but on JAX and PyTorch they run eagerly, one small op dispatch per
+layer and batch, many times slower, and that bound GPU training on JAX. One
 implementation for all backends keeps a recipe's numbers the same wherever it runs.
 
 The distributions follow those Keras layers: flip with probability 1/2;
