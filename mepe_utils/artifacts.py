@@ -36,6 +36,8 @@ FORMAT_VERSION = 1
 MODEL_FILE = "model.keras"
 MANIFEST_FILE = "manifest.json"
 CARD_FILE = "MODEL_CARD.md"
+WEIGHTS_STORAGE = ("float32", "float16")
+"""How ``model.keras`` stores float weights; the model computes in float32 either way."""
 FACE_KIND = "face-emotion"
 TEXT_KIND = "text-emotion"
 
@@ -85,6 +87,7 @@ class Manifest:
         data: dataset name, source and splits used for training and selection.
         training: config, seed, epochs, time, hardware, the command that reproduces it.
         extra: kind-specific fields (thresholds, output names ...).
+        weights_storage: ``float32``, or ``float16`` for half-size files (see :func:`save_model`).
     """
 
     kind: str
@@ -101,6 +104,7 @@ class Manifest:
     model_file: str = MODEL_FILE
     model_sha256: str = ""
     asset_sha256: dict[str, str] = field(default_factory=dict)
+    weights_storage: str = "float32"
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -141,6 +145,7 @@ def save_model(
     manifest: Manifest,
     card_notes: str = "",
     assets: dict[str, Callable[[Path], None]] | None = None,
+    weights_storage: str = "float32",
 ) -> Path:
     """Writes ``model`` and ``manifest`` as a MEPE saved-model directory, atomically.
 
@@ -151,16 +156,26 @@ def save_model(
         card_notes: markdown appended to the generated model card.
         assets: ``{relative path: writer}``; each writer is called with the path
             to create inside the folder (a file or a folder of files).
+        weights_storage: ``"float16"`` stores every float32 weight of ``model.keras``
+            in half precision (half the file); Keras casts them back into the
+            model's float32 variables on load, so the model still computes in
+            float32. Outputs move by the rounding of the weights (about 1e-3
+            relative); measure that on the model's own data before shipping.
 
     Returns:
         The target path.
     """
+    if weights_storage not in WEIGHTS_STORAGE:
+        raise ValueError(f"weights_storage must be one of {WEIGHTS_STORAGE}, got {weights_storage!r}")
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
     staging.mkdir()
     try:
         model.save(staging / MODEL_FILE)
+        if weights_storage == "float16":
+            _store_weights_in_half_precision(staging / MODEL_FILE)
+        manifest.weights_storage = weights_storage
         manifest.model_file = MODEL_FILE
         manifest.model_sha256 = sha256_of(staging / MODEL_FILE)
         for name, write in (assets or {}).items():
@@ -176,6 +191,104 @@ def save_model(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _store_weights_in_half_precision(keras_file: Path) -> None:
+    """Rewrites the weights inside a ``.keras`` archive with float32 arrays stored as float16.
+
+    The archive keeps its layout (``config.json``, ``metadata.json``,
+    ``model.weights.h5`` with the same groups and attributes); only the dtype of
+    the float32 datasets changes.
+    """
+    import io
+    import zipfile
+
+    import h5py
+    import numpy as np
+
+    def convert(weights: bytes) -> bytes:
+        out_buffer = io.BytesIO()
+        with h5py.File(io.BytesIO(weights), "r") as source, h5py.File(out_buffer, "w") as target:
+            target.attrs.update(source.attrs)
+
+            def copy(name, item):
+                if isinstance(item, h5py.Dataset):
+                    values = item[()]
+                    if values.dtype == np.float32:
+                        values = values.astype(np.float16)
+                    target.create_dataset(name, data=values)
+                else:
+                    target.require_group(name)
+                target[name].attrs.update(item.attrs)
+
+            source.visititems(copy)
+        return out_buffer.getvalue()
+
+    rewritten = keras_file.with_name(f".{keras_file.name}.f16")
+    with zipfile.ZipFile(keras_file) as source, zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:
+        for entry in source.infolist():
+            payload = source.read(entry.filename)
+            target.writestr(entry, convert(payload) if entry.filename.endswith(".weights.h5") else payload)
+    os.replace(rewritten, keras_file)
+
+
+QUANTIZE_MODES = ("int8",)
+"""Keras ``Model.quantize`` modes an export may apply (weights and activations in int8)."""
+
+
+def export_model(
+    source: str | Path,
+    target: str | Path,
+    *,
+    weights_storage: str = "float16",
+    quantize: str | None = None,
+    card_notes: str = "",
+) -> Path:
+    """Writes a smaller copy of a saved model: half-precision storage or Keras int8 quantisation.
+
+    The copy carries the source's manifest (labels, thresholds, metrics, training
+    record) and assets; ``extra["exported_from"]`` names the source and its hash,
+    and says that the metrics were measured on the source. Measure the copy
+    itself (``bench-text`` / ``bench-face``) before shipping it.
+
+    Args:
+        source: a saved model directory (checked and loaded in safe mode); the
+            caller imports the modules that register its custom layers.
+        target: the directory to create or replace.
+        weights_storage: see :func:`save_model`.
+        quantize: a :data:`QUANTIZE_MODES` entry, or None.
+        card_notes: markdown appended to the copy's model card.
+
+    Returns:
+        The target path.
+    """
+    if quantize is not None and quantize not in QUANTIZE_MODES:
+        raise ValueError(f"quantize must be one of {QUANTIZE_MODES} or None, got {quantize!r}")
+    source = Path(source)
+    model, manifest = load_model(source)
+    if quantize:
+        model.quantize(quantize)
+    manifest.extra["exported_from"] = {
+        "folder": str(source),
+        "model_sha256": manifest.model_sha256,
+        "weights_storage": weights_storage,
+        "quantize": quantize,
+        "metrics": "measured on the source model",
+    }
+    tops = sorted({Path(name).parts[0] for name in manifest.asset_sha256})
+
+    def copier(name: str) -> Callable[[Path], None]:
+        origin = source / name
+        return lambda path: shutil.copytree(origin, path) if origin.is_dir() else shutil.copy2(origin, path)
+
+    return save_model(
+        model,
+        target,
+        manifest,
+        card_notes,
+        assets={name: copier(name) for name in tops},
+        weights_storage=weights_storage,
+    )
 
 
 def write_model_card(directory: str | Path, notes: str = "") -> Path:

@@ -188,44 +188,12 @@ def train_text_command(args) -> int:
     return 0
 
 
-def _configure_train_compact_text(parser):
-    _data_dir_arg(parser, "GoEmotions TSV folder, or 'hub' for the Hugging Face dataset")
-    parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
-    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
-    parser.add_argument("--teacher", help="saved MEPE text model to distil from (e.g. the fine-tuned MiniLM)")
-    parser.add_argument("--distill-weight", type=float, help="share of the teacher in the targets (default 0.8)")
-    parser.add_argument("--max-tokens", type=int, help="TF-IDF vocabulary size, words and word pairs")
-    parser.add_argument("--embedding-dim", type=int, help="size of the embedding layer")
-    wide = parser.add_mutually_exclusive_group()
-    wide.add_argument("--wide-c", type=float, help="C of the logistic regressions fitted as the wide parts (default 4)")
-    wide.add_argument(
-        "--train-wide", action="store_true", help="train the wide parts from zero instead of fitting them first"
-    )
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--seed", type=int)
-
-
-@command("train-compact-text", "train the compact offline TF-IDF text model", _configure_train_compact_text)
-def train_compact_text_command(args) -> int:
-    from mepe_utils.training.compact_text import CompactTrainConfig, train_compact_text
-
-    config = CompactTrainConfig()
-    _override(config, args, ("epochs", "learning_rate", "distill_weight", "wide_c", "seed"))
-    _override(config.model, args, ("max_tokens", "embedding_dim"))
-    if args.train_wide:
-        config.wide_c = None
-    source = _goemotions_source(args)
-    saved = train_compact_text(
-        source, args.out, config, resume=args.resume, teacher=args.teacher, command=_command_line()
-    )
-    print(f"saved model: {saved}")
-    return 0
-
-
 def _configure_bench_text(parser):
     _data_dir_arg(parser, "GoEmotions TSV folder, or 'hub' for the Hugging Face dataset")
-    parser.add_argument("--compact", help="the compact model to evaluate (default: assets/models/text)")
+    parser.add_argument("--shipped", help="the model reported as 'shipped' (default: assets/models/text)")
+    parser.add_argument(
+        "--check-set", help="first-person check set CSV (default: tests/data/first_person_check_set.csv)"
+    )
     parser.add_argument(
         "--model",
         action="append",
@@ -238,12 +206,16 @@ def _configure_bench_text(parser):
 
 @command("bench-text", "benchmark text models against a TF-IDF + logistic-regression baseline", _configure_bench_text)
 def bench_text_command(args) -> int:
-    from mepe_utils.bench.text import print_text_benchmark, run_text_benchmark
+    from mepe_utils.bench.text import CHECK_SET, print_text_benchmark, run_text_benchmark
     from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
 
     source = _goemotions_source(args)
     results = run_text_benchmark(
-        source, compact_dir=args.compact or SHIPPED_TEXT_MODEL, model_dirs=args.model, calls=args.calls
+        source,
+        shipped_dir=args.shipped or SHIPPED_TEXT_MODEL,
+        model_dirs=args.model,
+        check_set=args.check_set or CHECK_SET,
+        calls=args.calls,
     )
     print_text_benchmark(results)
     _write_results(args, results)
@@ -322,6 +294,31 @@ def model_card_command(args) -> int:
 
     notes = Path(args.notes).read_text() if args.notes else ""
     print(f"wrote {write_model_card(args.model, notes)}")
+    return 0
+
+
+# --- saved models ---------------------------------------------------------------------------------
+
+
+def _configure_export_model(parser):
+    parser.add_argument("source", help="a MEPE saved-model folder")
+    parser.add_argument("--out", required=True, help="the folder to write the smaller copy to")
+    parser.add_argument(
+        "--weights",
+        choices=("float32", "float16"),
+        default="float16",
+        help="how model.keras stores float weights; the model computes in float32 either way (default: float16)",
+    )
+    parser.add_argument("--quantize", choices=("int8",), help="Keras int8 quantisation (weights and activations)")
+
+
+@command("export-model", "write a smaller copy of a saved model (float16 storage or int8)", _configure_export_model)
+def export_model_command(args) -> int:
+    import mepe_utils.models.text  # noqa: F401  (registers MEPE layers)
+    from mepe_utils.artifacts import export_model
+
+    saved = export_model(args.source, args.out, weights_storage=args.weights, quantize=args.quantize)
+    print(f"saved model: {saved}")
     return 0
 
 

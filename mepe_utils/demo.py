@@ -1,7 +1,7 @@
 """``mepe demo``: MEPE end to end on what is built so far.
 
-Today both signals, each read by its shipped model: a sentence -> the compact
-text model -> GoEmotions labels and the Ekman view; a photo (default:
+Today both signals, each read by its shipped model: a sentence -> the
+fine-tuned MiniLM text model -> GoEmotions labels and the Ekman view; a photo (default:
 scikit-image's public-domain astronaut portrait) -> face detection -> 48x48
 crop -> the face CNN -> emotions. Later phases add the fusion, the persona and
 the generated reply.
@@ -16,8 +16,8 @@ import numpy as np
 from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotion, FaceEmotionModel
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotion, TextEmotionModel
 
-DEFAULT_TEXT = "I finally got the job and I can't stop smiling, but I'm nervous about the first day."
-"""The sentence the demo reads when none is given."""
+DEFAULT_TEXT = "I feel overwhelmed and frustrated with how things are going."
+"""The sentence the demo reads when none is given: the mission's own demo sentence."""
 
 
 def default_photo() -> np.ndarray:

@@ -11,6 +11,7 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from mepe_utils.labels import FER_LABELS  # noqa: E402
+from mepe_utils.models.text import SPECIAL_TOKENS  # noqa: E402
 from mepe_utils.runtime import resolve_data_dir  # noqa: E402
 
 
@@ -85,12 +86,42 @@ def tiny_face_model_dir(tmp_path_factory) -> Path:
     return artifacts.save_model(build_face_model(FaceModelConfig.tiny()), directory, manifest)
 
 
+TINY_WORDS = ["i", "love", "this", "so", "much", "!", "is", "awful", "and", "sad", "ok", "thanks", "a", "lot"]
+TINY_WORDS = [*TINY_WORDS, "what", "?"]
+TINY_VOCABULARY = [*SPECIAL_TOKENS, *TINY_WORDS, "am", "scared", "meh", "the", "it"]
+
+
+def tiny_text_encoder(sequence_length: int = 16):
+    """A 1-layer, 8-wide DistilBERT and its preprocessor, built from :data:`TINY_VOCABULARY`."""
+    import keras_hub
+
+    backbone = keras_hub.models.DistilBertBackbone(
+        vocabulary_size=len(TINY_VOCABULARY), num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16,
+        max_sequence_length=32,
+    )  # fmt: skip
+    tokenizer = keras_hub.models.DistilBertTokenizer(vocabulary=TINY_VOCABULARY, lowercase=True)
+    preprocessor = keras_hub.models.DistilBertTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
+    return backbone, preprocessor
+
+
+def tiny_text_head():
+    """Head settings for the tiny encoder: a 16-token window and an 8-wide embedding."""
+    from mepe_utils.models.text import TextModelConfig
+
+    return TextModelConfig(preset="tiny", sequence_length=16, embedding_dim=8)
+
+
 @pytest.fixture(scope="session")
 def tiny_text_model_dir(tmp_path_factory) -> Path:
-    """A compact text model trained for two epochs on the tiny GoEmotions folder, in the MEPE format."""
-    from mepe_utils.models.compact_text import CompactTextConfig
-    from mepe_utils.training.compact_text import CompactTrainConfig, train_compact_text
+    """The tiny encoder fine-tuned for one epoch on the tiny GoEmotions folder by ``train_text``.
+
+    The saved model is ``<run>/model``; the run folder (reports, history) is its parent.
+    """
+    from mepe_utils.training.text import TextTrainConfig, train_text
 
     root = tmp_path_factory.mktemp("text_models")
-    config = CompactTrainConfig(model=CompactTextConfig.tiny(), epochs=2, batch_size=2)
-    return train_compact_text(write_goemotions_folder(root / "goemotions"), root / "compact", config)
+    backbone, preprocessor = tiny_text_encoder()
+    config = TextTrainConfig(model=tiny_text_head(), epochs=1, batch_size=2, warmup_fraction=0.0, jit_compile=False)
+    return train_text(
+        write_goemotions_folder(root / "goemotions"), root / "run", config, backbone=backbone, preprocessor=preprocessor
+    )

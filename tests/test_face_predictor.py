@@ -38,7 +38,8 @@ def test_a_batch_keeps_order_and_reports_a_missing_face(reader, astronaut):
     first, second, third = reader.predict([astronaut, blank, astronaut])
     assert first.found and third.found and not second.found
     assert second.box is None and second.probabilities == {} and second.embedding is None
-    assert first.probabilities == third.probabilities
+    # The same face at two batch positions: equal up to float32 rounding (oneDNN may split a batch differently).
+    assert first.probabilities == pytest.approx(third.probabilities, abs=1e-6)
 
 
 def test_bad_photos_raise_a_named_error(reader, tmp_path):

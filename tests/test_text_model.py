@@ -5,34 +5,21 @@ import json
 import numpy as np
 import pytest
 
-from conftest import write_goemotions_folder
+from conftest import TINY_VOCABULARY, TINY_WORDS, tiny_text_head
+from conftest import tiny_text_encoder as tiny_distilbert
 from mepe_utils.errors import TextInputError
 from mepe_utils.labels import NUM_FER, NUM_GOEMOTIONS
 from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT
 from mepe_utils.models.text import (
     EKMAN_OUTPUT,
-    SPECIAL_TOKENS,
     MaskedMeanPooling,
     TextModelConfig,
     build_text_classifier,
 )
 
-WORDS = ["i", "love", "this", "so", "much", "!", "is", "awful", "and", "sad", "ok", "thanks", "a", "lot", "what", "?"]
-VOCABULARY = [*SPECIAL_TOKENS, *WORDS, "am", "scared", "meh", "the", "it"]
-TINY_HEAD = TextModelConfig(preset="tiny", sequence_length=16, embedding_dim=8)
-
-
-def tiny_distilbert(sequence_length: int = 16):
-    """A 1-layer DistilBERT and its preprocessor, built from the vocabulary list above."""
-    import keras_hub
-
-    backbone = keras_hub.models.DistilBertBackbone(
-        vocabulary_size=len(VOCABULARY), num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16,
-        max_sequence_length=32,
-    )  # fmt: skip
-    tokenizer = keras_hub.models.DistilBertTokenizer(vocabulary=VOCABULARY, lowercase=True)
-    preprocessor = keras_hub.models.DistilBertTextClassifierPreprocessor(tokenizer, sequence_length=sequence_length)
-    return backbone, preprocessor
+WORDS = TINY_WORDS
+VOCABULARY = TINY_VOCABULARY
+TINY_HEAD = tiny_text_head()
 
 
 def write_hf_distilbert_folder(folder, dim: int = 8, hidden: int = 16, layers: int = 1, positions: int = 32):
@@ -108,16 +95,8 @@ def test_hf_checkpoint_folder_loads_through_the_preset_path(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def trained_tiny_text_model(tmp_path_factory):
-    from mepe_utils.training.text import TextTrainConfig, train_text
-
-    root = tmp_path_factory.mktemp("text")
-    backbone, preprocessor = tiny_distilbert()
-    config = TextTrainConfig(model=TINY_HEAD, epochs=1, batch_size=2, warmup_fraction=0.0, jit_compile=False)
-    saved = train_text(
-        write_goemotions_folder(root / "goemotions"), root / "run", config, backbone=backbone, preprocessor=preprocessor
-    )
-    return root / "run", saved
+def trained_tiny_text_model(tiny_text_model_dir):
+    return tiny_text_model_dir.parent, tiny_text_model_dir
 
 
 def test_train_text_writes_reports_and_a_loadable_model(trained_tiny_text_model):

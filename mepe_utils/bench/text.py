@@ -2,8 +2,10 @@
 
 In one run, on the same splits and with the same protocol (per-label thresholds
 tuned on dev, the better Ekman view chosen on dev, numbers on test): the shipped
-compact model, any saved MEPE text model given, and a TF-IDF (word 1-2 grams,
-sublinear tf) + one-vs-rest logistic-regression baseline trained inside the run.
+model (``shipped``), any saved MEPE text model given, and a TF-IDF (word 1-2
+grams, sublinear tf) + one-vs-rest logistic-regression baseline trained inside
+the run (``tfidf_lr``). Every contender also answers the first-person check set
+(:mod:`mepe_utils.data.check_set`): top-Ekman accuracy on its scored sentences.
 """
 
 from __future__ import annotations
@@ -16,7 +18,11 @@ from pathlib import Path
 import numpy as np
 
 from mepe_utils.bench.timing import format_table, latency_ms
+from mepe_utils.data.check_set import CHECK_SET, load_check_set, score_check_set
 from mepe_utils.data.goemotions import TextEmotionData, load_goemotions
+from mepe_utils.data.word_coverage import LOW_COVERAGE
+from mepe_utils.evaluation import multilabel_metrics
+from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
 from mepe_utils.models.common import PROBABILITIES_OUTPUT
 from mepe_utils.models.text import EKMAN_OUTPUT
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel
@@ -27,6 +33,7 @@ COLUMNS = [
     "test_macro_f1_28_tuned",
     "test_micro_f1_28_tuned",
     "test_macro_f1_ekman_tuned",
+    "check_set_accuracy",
     "latency_ms_p50",
     "params",
     "file_mb",
@@ -84,37 +91,90 @@ def contender_name(directory: str | Path) -> str:
     return directory.parent.name if directory.name == "model" else directory.name
 
 
+def emoji_effect(model: TextEmotionModel, data: dict[str, TextEmotionData], evaluation: dict) -> dict | None:
+    """Does turning emoji into words help? The same model on the test texts that hold emoji, both ways.
+
+    Thresholds are the model's dev-tuned ones (``evaluation``); returns None for a
+    model trained without the mapping (there is no "with" to compare) or a test
+    split without emoji.
+    """
+    import copy
+
+    import emoji
+
+    if not model.emoji_words:
+        return None
+    test = data["test"]
+    rows = [i for i, text in enumerate(test.texts) if emoji.emoji_count(text)]
+    if not rows:
+        return None
+    subset = test.subset(rows)
+    as_typed = copy.copy(model)
+    as_typed.emoji_words = False
+    result = {"texts": len(rows)}
+    for name, reader in (("with_words", model), ("as_typed", as_typed)):
+        scores = reader.scores(subset.texts)
+        labels = multilabel_metrics(
+            subset.labels, scores[PROBABILITIES_OUTPUT], evaluation["thresholds"], GOEMOTIONS_LABELS
+        )
+        ekman = multilabel_metrics(subset.ekman, scores[EKMAN_OUTPUT], evaluation["ekman_thresholds"], FER_LABELS)
+        result[f"micro_f1_28_{name}"] = labels["micro_f1"]
+        result[f"macro_f1_ekman_{name}"] = ekman["macro_f1"]
+    return result
+
+
+def _top_classes(ekman_scores: np.ndarray) -> list[str]:
+    return [FER_LABELS[i] for i in np.asarray(ekman_scores).argmax(axis=1)]
+
+
 def run_text_benchmark(
     data_source: str | Path,
     *,
-    compact_dir: str | Path = SHIPPED_TEXT_MODEL,
+    shipped_dir: str | Path = SHIPPED_TEXT_MODEL,
     model_dirs: list[str | Path] = (),
+    check_set: str | Path = CHECK_SET,
     calls: int = 300,
 ) -> dict:
     """Runs the benchmark; returns ``{model name: {...}, "setup": {...}}``.
 
     Args:
         data_source: a folder of GoEmotions TSVs, or ``"hub"``.
-        compact_dir: the shipped compact model.
+        shipped_dir: the model reported as ``shipped`` (the default text model).
         model_dirs: more saved MEPE text models, named by :func:`contender_name`.
+        check_set: the first-person check set CSV.
         calls: timed single-text calls for the latency p50.
     """
     data = load_goemotions(data_source)
+    items = load_check_set(check_set)
+    check_texts = [item.text for item in items]
     results = {}
-    contenders = {"compact": Path(compact_dir), **{contender_name(d): Path(d) for d in model_dirs}}
+    contenders = {"shipped": Path(shipped_dir), **{contender_name(d): Path(d) for d in model_dirs}}
     for name, directory in contenders.items():
         model = TextEmotionModel.load(directory)
         scores = {split: model.scores(data[split].texts) for split in ("dev", "test")}
+        evaluation = evaluate_text_scores(scores, data)
+        check = score_check_set(
+            items,
+            _top_classes(model.scores(check_texts)[EKMAN_OUTPUT]),
+            list(model.coverage(check_texts) < LOW_COVERAGE),
+        )
         results[name] = {
-            **evaluate_text_scores(scores, data)["metrics"],
+            **evaluation["metrics"],
+            "check_set_accuracy": check.pop("accuracy"),
+            "check_set": check,
+            "test_low_coverage_share": float(np.mean(model.coverage(data["test"].texts) < LOW_COVERAGE)),
             "latency_ms_p50": latency_ms(lambda m=model: m.scores([LATENCY_TEXT]), calls=calls)["p50"],
             "params": int(model.model.count_params()),
             "file_mb": _file_mb(directory),
+            "weights_storage": model.manifest.weights_storage,
+            "emoji_texts_in_test": emoji_effect(model, data, evaluation),
         }
     baseline = TfidfLogisticBaseline.fit(data["train"])
     scores = {split: baseline.scores(data[split].texts) for split in ("dev", "test")}
+    check = score_check_set(items, _top_classes(baseline.scores(check_texts)[EKMAN_OUTPUT]), [False] * len(items))
     results["tfidf_lr"] = {
         **evaluate_text_scores(scores, data)["metrics"],
+        "check_set_accuracy": check["accuracy"],
         "latency_ms_p50": latency_ms(lambda: baseline.scores([LATENCY_TEXT]), calls=calls)["p50"],
         "params": baseline.params(),
         "file_mb": baseline.file_mb(),
@@ -122,6 +182,9 @@ def run_text_benchmark(
     results["setup"] = {
         "data": str(data_source),
         "protocol": "per-label thresholds tuned on dev; Ekman view (head or pooled 28) chosen on dev; test reported",
+        "check_set": f"{check_set} ({sum(item.scored for item in items)} scored of {len(items)}): "
+        "top Ekman class among the accepted ones; non-English rows must read as low coverage",
+        "low_coverage_below": LOW_COVERAGE,
         "single_text_calls": calls,
         "cpu": platform.processor() or platform.machine(),
         "versions": library_versions(),
@@ -132,4 +195,23 @@ def run_text_benchmark(
 def print_text_benchmark(results: dict) -> None:
     rows = {name: values for name, values in results.items() if name != "setup"}
     print(format_table(rows, COLUMNS))
-    print("(GoEmotions test; thresholds tuned on dev; latency p50 of one text over warm calls)")
+    print("(GoEmotions test; thresholds tuned on dev; check set: first-person sentences; latency p50 of one text)")
+    for name, values in rows.items():
+        check = values.get("check_set")
+        if check:
+            print(
+                f"{name}: check set {values['check_set_accuracy']:.3f} of {check['scored']} "
+                f"(by kind: {', '.join(f'{k} {v:.2f}' for k, v in check['accuracy_by_kind'].items())}); "
+                f"non-English flagged {check['non_english_flagged']:.2f}, "
+                f"English flagged {check['english_flagged']:.2f}; "
+                f"GoEmotions test texts below coverage {LOW_COVERAGE}: {values['test_low_coverage_share']:.2%}"
+            )
+        emoji_texts = values.get("emoji_texts_in_test")
+        if emoji_texts:
+            print(
+                f"{name}: {emoji_texts['texts']} test texts with emoji, emoji as words vs as typed: "
+                f"micro-F1 28 {emoji_texts['micro_f1_28_with_words']:.3f} "
+                f"vs {emoji_texts['micro_f1_28_as_typed']:.3f}, "
+                f"Ekman macro-F1 {emoji_texts['macro_f1_ekman_with_words']:.3f} "
+                f"vs {emoji_texts['macro_f1_ekman_as_typed']:.3f}"
+            )

@@ -78,13 +78,6 @@ def make_text_dataset(
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def predict_strings(model, texts: Sequence[str], batch_size: int = 1024) -> dict[str, np.ndarray]:
-    """Outputs of a string-input model (the compact text model) for ``texts``, in batches of ``batch_size``."""
-    inputs = np.array(list(texts), dtype=object)[:, None]
-    parts = [model.predict_on_batch(inputs[i : i + batch_size]) for i in range(0, len(inputs), batch_size)]
-    return {name: np.concatenate([np.asarray(part[name]) for part in parts]) for name in parts[0]}
-
-
 def predict_bucketed(model, features: dict[str, np.ndarray], batch_size: int = 128) -> dict[str, np.ndarray]:
     """Predicts in length-sorted, width-trimmed batches and returns outputs in the original row order."""
     lengths = features["padding_mask"].sum(axis=1)

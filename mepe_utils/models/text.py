@@ -47,6 +47,8 @@ class TextModelConfig:
         pooling: ``"mean"`` (masked mean of the tokens) or ``"cls"`` (first token).
         embedding_dim: size of the named embedding layer.
         dropout: dropout before the embedding and before the heads.
+        emoji_words: replace emoji with their names before tokenising
+            (:func:`mepe_utils.data.text_normalize.emoji_to_words`), in training and prediction.
     """
 
     preset: str = DISTILBERT_PRESET
@@ -54,6 +56,7 @@ class TextModelConfig:
     pooling: str = "mean"
     embedding_dim: int = 256
     dropout: float = 0.1
+    emoji_words: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)

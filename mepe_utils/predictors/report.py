@@ -16,7 +16,7 @@ def _top(probabilities: dict[str, float], count: int) -> str:
 
 
 def format_text_readings(readings: list[TextEmotion], top: int = 3) -> str:
-    """One block per text: top labels, labels above their thresholds, Ekman view, truncation."""
+    """One block per text: top labels, labels above their thresholds, Ekman view, coverage, truncation."""
     lines = []
     for reading in readings:
         shown = reading.text if len(reading.text) <= 60 else reading.text[:57] + "..."
@@ -24,6 +24,9 @@ def format_text_readings(readings: list[TextEmotion], top: int = 3) -> str:
         lines.append(f"  top:       {_top(reading.probabilities, top)}")
         lines.append(f"  emotions:  {', '.join(reading.emotions) or '(none above threshold)'}")
         lines.append(f"  ekman:     {_top(reading.ekman, 2)}")
+        lines.append(f"  coverage:  {reading.coverage:.0%} of the words known to the model")
+        if reading.warning:
+            lines.append(f"  WARNING:   {reading.warning}")
         if reading.truncated:
             lines.append(f"  note:      {reading.tokens} tokens, truncated to the model's window")
     return "\n".join(lines)

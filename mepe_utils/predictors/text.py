@@ -1,8 +1,9 @@
-"""A loaded MEPE text-emotion model of either kind, scoring lists of texts.
+"""A loaded MEPE text-emotion model, scoring lists of texts.
 
-Two kinds share one interface: an encoder classifier (KerasHub backbone; its
-tokenizer is the ``preprocessor/`` asset beside ``model.keras``) and the compact
-model (raw strings in, TF-IDF inside the model).
+The model is a fine-tuned encoder classifier (a KerasHub backbone); its
+tokenizer is the ``preprocessor/`` asset beside ``model.keras`` and the words it
+was fine-tuned on are the ``fine_tuning_words.txt`` asset, from which each
+reading's coverage (how much of the text the model could read) is measured.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from mepe_utils import artifacts
-from mepe_utils.data.text_batches import predict_bucketed, predict_strings, tokenize
-from mepe_utils.errors import TextInputError
+from mepe_utils.data.text_batches import predict_bucketed, tokenize
+from mepe_utils.data.text_normalize import normalize_texts
+from mepe_utils.data.word_coverage import LOW_COVERAGE, WORDS_ASSET, read_vocabulary, word_coverage
+from mepe_utils.errors import ModelFileError, TextInputError
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS, goemotions_scores_to_ekman
 from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT, with_embedding
 from mepe_utils.models.text import EKMAN_OUTPUT
@@ -66,8 +69,13 @@ class TextEmotion:
         top_label: the most probable GoEmotions label.
         ekman: Ekman class (FER order) -> score (7).
         embedding: the text embedding for fusion.
-        tokens: tokens the text needs (special tokens included); None for the compact model.
+        tokens: tokens the text needs (special tokens included).
         truncated: True when the text was longer than the model's window and was cut.
+        coverage: share of the text's words the model was fine-tuned on (emoji count
+            as the words that name them); 0 for a text without words.
+        warning: a plain sentence when the reading is unreliable (coverage below
+            :data:`~mepe_utils.data.word_coverage.LOW_COVERAGE`: another language,
+            no words), else None.
     """
 
     text: str
@@ -76,8 +84,20 @@ class TextEmotion:
     top_label: str
     ekman: dict[str, float]
     embedding: np.ndarray
-    tokens: int | None
+    tokens: int
     truncated: bool
+    coverage: float
+    warning: str | None
+
+
+def coverage_warning(coverage: float) -> str | None:
+    """The sentence a reading carries when too few of its words are known to the model."""
+    if coverage >= LOW_COVERAGE:
+        return None
+    return (
+        f"the model knows only {coverage:.0%} of these words (another language, or no words at all): "
+        "this reading is a guess, not a reading"
+    )
 
 
 def load_preprocessor_asset(folder: Path):
@@ -99,15 +119,18 @@ class TextEmotionModel:
         manifest: the saved model's manifest (labels, thresholds, Ekman view ...).
         thresholds: (28,) dev-tuned per-label thresholds.
         ekman_thresholds: (7,) dev-tuned thresholds of the Ekman view.
+        vocabulary: the words the model was fine-tuned on (for coverage).
     """
 
-    def __init__(self, model, manifest: artifacts.Manifest, preprocessor=None):
+    def __init__(self, model, manifest: artifacts.Manifest, preprocessor, vocabulary: frozenset[str]):
         self.model = with_embedding(model)
         self.manifest = manifest
         self.preprocessor = preprocessor
+        self.vocabulary = vocabulary
         self.thresholds = np.asarray(manifest.extra["thresholds"], dtype=np.float32)
         self.ekman_thresholds = np.asarray(manifest.extra["ekman_thresholds"], dtype=np.float32)
         self.ekman_source = manifest.extra["ekman_source"]
+        self.emoji_words = bool(manifest.extra["emoji_words"])
 
     @classmethod
     def load(cls, directory: str | Path = SHIPPED_TEXT_MODEL) -> TextEmotionModel:
@@ -116,24 +139,31 @@ class TextEmotionModel:
 
         directory = Path(directory)
         model, manifest = artifacts.load_model(directory, kind=artifacts.TEXT_KIND, labels=GOEMOTIONS_LABELS)
-        preprocessor = None
-        if manifest.extra.get("input_kind") == "tokens":
-            preprocessor = load_preprocessor_asset(directory / PREPROCESSOR_ASSET)
-        return cls(model, manifest, preprocessor)
+        for asset in (PREPROCESSOR_ASSET, WORDS_ASSET):
+            if not (directory / asset).exists():
+                raise ModelFileError(f"{directory}: asset {asset} is missing; not an encoder text model of this MEPE")
+        preprocessor = load_preprocessor_asset(directory / PREPROCESSOR_ASSET)
+        return cls(model, manifest, preprocessor, read_vocabulary(directory / WORDS_ASSET))
 
     @property
-    def window(self) -> int | None:
-        """The token window (None for the compact model, which reads texts of any length)."""
-        return self.manifest.input.get("window_tokens") if self.preprocessor is not None else None
+    def window(self) -> int:
+        """The token window; longer texts are truncated."""
+        return int(self.manifest.input["window_tokens"])
 
-    def token_counts(self, texts: Sequence[str]) -> np.ndarray | None:
-        """Tokens each text needs before truncation, special tokens included (None for the compact model)."""
-        if self.preprocessor is None:
-            return None
+    def model_texts(self, texts: Sequence[str]) -> list[str]:
+        """The texts as the model reads them (emoji as words when the model was trained so)."""
+        return normalize_texts(texts, emoji_words=self.emoji_words)
+
+    def token_counts(self, texts: Sequence[str]) -> np.ndarray:
+        """Tokens each text needs before truncation, special tokens included."""
         import tensorflow as tf
 
-        pieces = self.preprocessor.tokenizer(tf.constant(list(texts)))  # ragged: a list of token lists
+        pieces = self.preprocessor.tokenizer(tf.constant(self.model_texts(texts)))  # one token list per text
         return np.array([len(tokens) for tokens in pieces]) + 2  # [CLS] ... [SEP]
+
+    def coverage(self, texts: Sequence[str]) -> np.ndarray:
+        """(N,) share of each text's words the model was fine-tuned on (see :class:`TextEmotion`)."""
+        return word_coverage(self.model_texts(texts), self.vocabulary)
 
     def predict(self, texts: str | Sequence[str]) -> list[TextEmotion]:
         """Reads one text or a batch: typed results in input order.
@@ -144,11 +174,11 @@ class TextEmotionModel:
         texts = check_texts(texts)
         scores = self._scores(texts)
         counts = self.token_counts(texts)
+        coverage = self.coverage(texts)
         results = []
         for row, text in enumerate(texts):
             probabilities = scores[PROBABILITIES_OUTPUT][row]
             order = np.argsort(-probabilities)
-            tokens = None if counts is None else int(counts[row])
             results.append(
                 TextEmotion(
                     text=text,
@@ -157,8 +187,10 @@ class TextEmotionModel:
                     top_label=GOEMOTIONS_LABELS[int(order[0])],
                     ekman={name: float(v) for name, v in zip(FER_LABELS, scores[EKMAN_OUTPUT][row])},
                     embedding=scores[EMBEDDING_LAYER][row],
-                    tokens=tokens,
-                    truncated=tokens is not None and tokens > self.window,
+                    tokens=int(counts[row]),
+                    truncated=bool(counts[row] > self.window),
+                    coverage=float(coverage[row]),
+                    warning=coverage_warning(float(coverage[row])),
                 )
             )
         return results
@@ -172,10 +204,8 @@ class TextEmotionModel:
         return self._scores(check_texts(texts), batch_size)
 
     def _scores(self, texts: list[str], batch_size: int = 256) -> dict[str, np.ndarray]:
-        if self.preprocessor is not None:
-            outputs = predict_bucketed(self.model, tokenize(self.preprocessor, texts), batch_size=batch_size)
-        else:
-            outputs = predict_strings(self.model, texts, batch_size=batch_size)
+        features = tokenize(self.preprocessor, self.model_texts(texts))
+        outputs = predict_bucketed(self.model, features, batch_size=batch_size)
         probabilities = outputs[PROBABILITIES_OUTPUT]
         ekman = goemotions_scores_to_ekman(probabilities) if self.ekman_source == "derived" else outputs[EKMAN_OUTPUT]
         return {PROBABILITIES_OUTPUT: probabilities, EKMAN_OUTPUT: ekman, EMBEDDING_LAYER: outputs[EMBEDDING_LAYER]}

@@ -16,6 +16,8 @@ import numpy as np
 from mepe_utils import artifacts
 from mepe_utils.data.goemotions import TextEmotionData, load_goemotions
 from mepe_utils.data.text_batches import make_text_dataset, predict_bucketed, tokenize
+from mepe_utils.data.text_normalize import normalize_texts
+from mepe_utils.data.word_coverage import MIN_WORD_COUNT, WORDS_ASSET, fine_tuning_vocabulary, write_vocabulary
 from mepe_utils.evaluation import (
     multilabel_metrics,
     plot_confusion_matrix,
@@ -287,7 +289,9 @@ def train_text(
     run, state = start_run(out, config, resume, command)
     data = load_goemotions_for_run(data_source, config.smoke_rows)
     preprocessor = preprocessor or load_preprocessor(config.model.preset, config.model.sequence_length)
-    features = {name: tokenize(preprocessor, split.texts) for name, split in data.items()}
+    emoji_words = config.model.emoji_words
+    model_texts = {name: normalize_texts(split.texts, emoji_words=emoji_words) for name, split in data.items()}
+    features = {name: tokenize(preprocessor, texts) for name, texts in model_texts.items()}
     train_ds = make_text_dataset(
         features["train"],
         gold_targets(data["train"]),
@@ -329,14 +333,23 @@ def train_text(
         preprocessing={
             "tokenizer": f"KerasHub preprocessor of {config.model.preset}, saved in {PREPROCESSOR_ASSET}/",
             "truncation": f"texts longer than {config.model.sequence_length} tokens are truncated",
+            "emoji": "replaced by their English names before tokenising" if config.model.emoji_words else "as typed",
+            "coverage": f"share of a text's words found in {WORDS_ASSET} (train words seen >= {MIN_WORD_COUNT} times)",
         },
         metrics=result["metrics"],
         data=goemotions_record(data_source, data),
         training=training_record(config, state, compute_policy=policy, replicas=strategy.num_replicas_in_sync),
         extra=text_manifest_extra(
-            result, input_kind="tokens", preset=config.model.preset, params=int(export.count_params())
+            result,
+            input_kind="tokens",
+            preset=config.model.preset,
+            emoji_words=config.model.emoji_words,
+            params=int(export.count_params()),
         ),
     )
-    return artifacts.save_model(
-        export, run.root / "model", manifest, assets={PREPROCESSOR_ASSET: preprocessor.save_to_preset}
-    )
+    vocabulary = fine_tuning_vocabulary(model_texts["train"])
+    assets = {
+        PREPROCESSOR_ASSET: preprocessor.save_to_preset,
+        WORDS_ASSET: lambda path: write_vocabulary(vocabulary, path),
+    }
+    return artifacts.save_model(export, run.root / "model", manifest, assets=assets)
