@@ -88,6 +88,11 @@ class Manifest:
         training: config, seed, epochs, time, hardware, the command that reproduces it.
         extra: kind-specific fields (thresholds, output names ...).
         weights_storage: ``float32``, or ``float16`` for half-size files (see :func:`save_model`).
+        layer_modules: the ``mepe_utils`` modules that define the model's custom layers;
+            :func:`load_model` imports them (registering the layers) before loading.
+        embedding: the named embedding layer's ``layer``, ``width`` and ``activation``
+            (empty for a model without one), so that a model built on this one's
+            embedding (fusion) can refuse an encoder whose embedding changed.
     """
 
     kind: str
@@ -105,6 +110,8 @@ class Manifest:
     model_sha256: str = ""
     asset_sha256: dict[str, str] = field(default_factory=dict)
     weights_storage: str = "float32"
+    layer_modules: list[str] = field(default_factory=list)
+    embedding: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -172,6 +179,7 @@ def save_model(
     staging = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
     staging.mkdir()
     try:
+        manifest.layer_modules = custom_layer_modules(model)
         model.save(staging / MODEL_FILE)
         if weights_storage == "float16":
             _store_weights_in_half_precision(staging / MODEL_FILE)
@@ -191,6 +199,34 @@ def save_model(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+OWN_PACKAGE = "mepe_utils."
+
+
+def _all_layers(model) -> list:
+    found, stack = [], [model]
+    while stack:
+        layer = stack.pop()
+        found.append(layer)
+        stack.extend(getattr(layer, "layers", []))
+    return found
+
+
+def custom_layer_modules(model) -> list[str]:
+    """The MEPE modules whose classes the model is built from (e.g. ``mepe_utils.models.text``), sorted."""
+    return sorted(
+        {type(layer).__module__ for layer in _all_layers(model) if type(layer).__module__.startswith(OWN_PACKAGE)}
+    )
+
+
+def _import_layer_modules(manifest: Manifest, where: Path) -> None:
+    import importlib
+
+    for module in manifest.layer_modules:
+        if not module.startswith(OWN_PACKAGE):
+            raise ModelFileError(f"{where}: manifest names layer module {module!r} outside {OWN_PACKAGE[:-1]}")
+        importlib.import_module(module)
 
 
 def _store_weights_in_half_precision(keras_file: Path) -> None:
@@ -252,8 +288,7 @@ def export_model(
     itself (``bench-text`` / ``bench-face``) before shipping it.
 
     Args:
-        source: a saved model directory (checked and loaded in safe mode); the
-            caller imports the modules that register its custom layers.
+        source: a saved model directory (checked and loaded in safe mode).
         target: the directory to create or replace.
         weights_storage: see :func:`save_model`.
         quantize: a :data:`QUANTIZE_MODES` entry, or None.
@@ -357,6 +392,7 @@ def load_model(
         raise ModelFileError(f"{model_path}: sha256 does not match the manifest; the file is corrupt or was modified")
     check_assets(directory, manifest)
     _warn_on_version_drift(manifest, directory)
+    _import_layer_modules(manifest, directory)
     import keras
 
     try:

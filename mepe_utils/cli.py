@@ -314,7 +314,6 @@ def _configure_export_model(parser):
 
 @command("export-model", "write a smaller copy of a saved model (float16 storage or int8)", _configure_export_model)
 def export_model_command(args) -> int:
-    import mepe_utils.models.text  # noqa: F401  (registers MEPE layers)
     from mepe_utils.artifacts import export_model
 
     saved = export_model(args.source, args.out, weights_storage=args.weights, quantize=args.quantize)

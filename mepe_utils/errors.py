@@ -19,3 +19,7 @@ class ModelFileError(MepeError, ValueError):
 
 class TextInputError(MepeError, ValueError):
     """A text input that cannot be scored: not a string, empty or whitespace-only."""
+
+
+class ImageError(MepeError, ValueError):
+    """A photo that cannot be used: missing, not an image, truncated, empty or too large."""

@@ -1,11 +1,14 @@
-"""Metrics, confusion matrices and their plots, shared by every phase."""
+"""Metrics, thresholds and confusion matrices, shared by every phase (their figures: :mod:`mepe_utils.plots`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
+
+from mepe_utils.data.goemotions import TextEmotionData
+from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS, goemotions_scores_to_ekman
+from mepe_utils.models.common import EKMAN_OUTPUT, PROBABILITIES_OUTPUT
 
 
 def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, labels: Sequence[str]) -> dict:
@@ -35,40 +38,6 @@ def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, labels
         },
         "confusion": confusion_matrix(y_true, y_pred, labels=ids).tolist(),
     }
-
-
-def plot_confusion_matrix(confusion, labels: Sequence[str], path: str | Path, title: str = ""):
-    """Draws a row-normalised confusion matrix (counts in the cells) into a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    counts = np.asarray(confusion, dtype=np.float64)
-    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
-    figure, axis = plt.subplots(figsize=(6.4, 5.6))
-    image = axis.imshow(rates, cmap="Blues", vmin=0, vmax=1)
-    axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    axis.set_yticks(range(len(labels)), labels)
-    axis.set_xlabel("predicted")
-    axis.set_ylabel("true")
-    for row in range(len(labels)):
-        for column in range(len(labels)):
-            color = "white" if rates[row, column] > 0.5 else "black"
-            axis.text(
-                column,
-                row,
-                f"{rates[row, column]:.2f}\n{int(counts[row, column])}",
-                ha="center",
-                va="center",
-                fontsize=7,
-                color=color,
-            )
-    axis.set_title(title)
-    figure.colorbar(image, ax=axis, fraction=0.046)
-    figure.tight_layout()
-    save_figure(figure, path)
-    return figure
 
 
 THRESHOLD_GRID = np.round(np.arange(0.02, 0.96, 0.01), 2)
@@ -123,29 +92,63 @@ def multilabel_metrics(y_true: np.ndarray, scores: np.ndarray, thresholds, label
     }
 
 
-def plot_per_label_f1(per_label: dict, path: str | Path, title: str = ""):
-    """A horizontal bar chart of per-label F1, sorted, into a PNG."""
-    import matplotlib
+def evaluate_text_scores(scores: dict[str, dict[str, np.ndarray]], data: dict[str, TextEmotionData]) -> dict:
+    """Dev-tuned thresholds and test metrics for the 28 labels and the Ekman view.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    The Ekman view is read two ways, the ``ekman`` head and the 28 probabilities
+    pooled per class (max over members); the one with the better dev macro-F1 is kept.
 
-    ranked = sorted(per_label.items(), key=lambda item: item[1]["f1"])
-    figure, axis = plt.subplots(figsize=(6, 0.22 * len(ranked) + 1))
-    axis.barh([name for name, _ in ranked], [values["f1"] for _, values in ranked], color="#4477aa")
-    axis.set_xlim(0, 1)
-    axis.set_xlabel("F1")
-    axis.set_title(title)
-    axis.grid(axis="x", alpha=0.3)
-    figure.tight_layout()
-    save_figure(figure, path)
-    return figure
+    Args:
+        scores: ``{"dev"|"test": {"probabilities": (N, 28), "ekman": (N, 7)}}``.
+        data: the GoEmotions splits the scores belong to.
 
+    Returns:
+        ``{"metrics": flat numbers, "thresholds": ..., "ekman_source": ..., "reports": per split/view}``.
+    """
+    scores = {split: dict(split_scores) for split, split_scores in scores.items()}
+    for split_scores in scores.values():
+        split_scores["ekman_derived"] = goemotions_scores_to_ekman(split_scores[PROBABILITIES_OUTPUT])
+    dev, test = data["dev"], data["test"]
+    thresholds = tune_thresholds(dev.labels, scores["dev"][PROBABILITIES_OUTPUT])
+    ekman_choice = {}
+    for source in (EKMAN_OUTPUT, "ekman_derived"):
+        tuned = tune_thresholds(dev.ekman, scores["dev"][source])
+        dev_f1 = multilabel_metrics(dev.ekman, scores["dev"][source], tuned, FER_LABELS)["macro_f1"]
+        ekman_choice[source] = (dev_f1, tuned)
+    ekman_source = max(ekman_choice, key=lambda s: ekman_choice[s][0])
+    ekman_thresholds = ekman_choice[ekman_source][1]
 
-def save_figure(figure, path: str | Path) -> None:
-    """Saves a matplotlib figure atomically (temporary file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
-    figure.savefig(tmp, dpi=110)
-    tmp.replace(path)
+    reports = {
+        "test_28_at_0.5": multilabel_metrics(test.labels, scores["test"][PROBABILITIES_OUTPUT], 0.5, GOEMOTIONS_LABELS),
+        "test_28_tuned": multilabel_metrics(
+            test.labels, scores["test"][PROBABILITIES_OUTPUT], thresholds, GOEMOTIONS_LABELS
+        ),
+        "dev_28_tuned": multilabel_metrics(
+            dev.labels, scores["dev"][PROBABILITIES_OUTPUT], thresholds, GOEMOTIONS_LABELS
+        ),
+        "test_ekman_tuned": multilabel_metrics(test.ekman, scores["test"][ekman_source], ekman_thresholds, FER_LABELS),
+    }
+    from sklearn.metrics import confusion_matrix
+
+    single = test.ekman.sum(axis=1) == 1
+    confusion = confusion_matrix(
+        test.ekman[single].argmax(axis=1), scores["test"][ekman_source][single].argmax(axis=1), labels=range(7)
+    )
+    metrics = {
+        "test_macro_f1_28_at_0.5": reports["test_28_at_0.5"]["macro_f1"],
+        "test_micro_f1_28_at_0.5": reports["test_28_at_0.5"]["micro_f1"],
+        "test_macro_f1_28_tuned": reports["test_28_tuned"]["macro_f1"],
+        "test_micro_f1_28_tuned": reports["test_28_tuned"]["micro_f1"],
+        "test_macro_f1_ekman_tuned": reports["test_ekman_tuned"]["macro_f1"],
+        "dev_macro_f1_28_tuned": reports["dev_28_tuned"]["macro_f1"],
+        "dev_macro_f1_ekman_head_tuned": ekman_choice[EKMAN_OUTPUT][0],
+        "dev_macro_f1_ekman_derived_tuned": ekman_choice["ekman_derived"][0],
+    }
+    return {
+        "metrics": metrics,
+        "thresholds": [float(t) for t in thresholds],
+        "ekman_source": "head" if ekman_source == EKMAN_OUTPUT else "derived",
+        "ekman_thresholds": [float(t) for t in ekman_thresholds],
+        "ekman_confusion_single_label_test": confusion.tolist(),
+        "reports": reports,
+    }

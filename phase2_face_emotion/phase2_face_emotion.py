@@ -118,7 +118,8 @@ display(Image(str(RUN_DIR / "curves.png")))
 
 # %%
 from mepe_utils import artifacts
-from mepe_utils.evaluation import classification_metrics, plot_confusion_matrix
+from mepe_utils.evaluation import classification_metrics
+from mepe_utils.plots import plot_confusion_matrix
 from mepe_utils.training.face import FACE_KIND, predict_probabilities, select_splits
 
 model, manifest = artifacts.load_model(model_dir, kind=FACE_KIND, labels=FER_LABELS)
@@ -131,8 +132,7 @@ for tta in (False, True):
         f"PrivateTest{' + flip TTA' if tta else ''}: accuracy {report['accuracy']:.4f}, "
         f"macro-F1 {report['macro_f1']:.4f}"
     )
-plot_confusion_matrix(report["confusion"], FER_LABELS, RUN_DIR / "confusion_notebook.png", title="PrivateTest")
-plt.show()
+plot_confusion_matrix(report["confusion"], FER_LABELS, title="PrivateTest")
 
 # %% [markdown]
 # ## 4. The worst mistakes

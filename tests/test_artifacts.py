@@ -142,3 +142,36 @@ def test_model_card_notes_are_added_without_touching_the_checked_files(saved, tm
     card = (saved / artifacts.CARD_FILE).read_text()
     assert card.startswith("# MEPE model card") and card.rstrip().endswith("mini-Xception, same run.")
     artifacts.load_model(saved)  # hashes still match
+
+
+@pytest.mark.slow
+def test_a_model_with_mepe_layers_loads_in_a_fresh_process_without_importing_them(tiny_text_model_dir):
+    import subprocess
+    import sys
+
+    from mepe_utils.artifacts import read_manifest
+
+    manifest = read_manifest(tiny_text_model_dir)
+    assert manifest.layer_modules == ["mepe_utils.models.text"]
+    assert manifest.embedding == {"layer": "embedding", "width": 8, "activation": "tanh"}
+    script = (
+        "import sys; from mepe_utils.artifacts import load_model; "
+        f"model, _ = load_model({str(tiny_text_model_dir)!r}); "
+        "print(type(model.get_layer('pool')).__module__)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "mepe_utils.models.text"
+
+
+def test_a_manifest_naming_a_foreign_layer_module_is_refused(tiny_text_model_dir, tmp_path):
+    import shutil
+
+    from mepe_utils.errors import ModelFileError
+
+    copy = shutil.copytree(tiny_text_model_dir, tmp_path / "model")
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["layer_modules"] = ["os"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ModelFileError, match="layer module 'os' outside mepe_utils"):
+        artifacts.load_model(copy)

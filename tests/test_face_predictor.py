@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mepe_utils.errors import ImageError
 from mepe_utils.labels import FER_LABELS
 from mepe_utils.predictors.face import FaceEmotionModel
-from mepe_utils.vision.images import ImageError
 
 
 @pytest.fixture(scope="module")

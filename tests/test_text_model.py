@@ -9,13 +9,8 @@ from conftest import TINY_VOCABULARY, TINY_WORDS, tiny_text_head
 from conftest import tiny_text_encoder as tiny_distilbert
 from mepe_utils.errors import TextInputError
 from mepe_utils.labels import NUM_FER, NUM_GOEMOTIONS
-from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT
-from mepe_utils.models.text import (
-    EKMAN_OUTPUT,
-    MaskedMeanPooling,
-    TextModelConfig,
-    build_text_classifier,
-)
+from mepe_utils.models.common import EKMAN_OUTPUT, EMBEDDING_LAYER, PROBABILITIES_OUTPUT
+from mepe_utils.models.text import MaskedMeanPooling, TextModelConfig, build_text_classifier
 
 WORDS = TINY_WORDS
 VOCABULARY = TINY_VOCABULARY
@@ -149,7 +144,8 @@ def test_bad_text_input_is_named(texts, message):
 
 
 def test_bucketed_prediction_keeps_row_order():
-    from mepe_utils.data.text_batches import make_text_dataset, predict_bucketed, tokenize
+    from mepe_utils.data.text_batches import make_text_dataset, tokenize
+    from mepe_utils.models.text import predict_bucketed
 
     backbone, preprocessor = tiny_distilbert(sequence_length=32)
     model = build_text_classifier(backbone, TINY_HEAD)

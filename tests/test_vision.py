@@ -2,9 +2,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mepe_utils.errors import ImageError
 from mepe_utils.vision import images
 from mepe_utils.vision.faces import FaceDetector, square_crop
-from mepe_utils.vision.images import ImageError, to_gray
+from mepe_utils.vision.images import to_gray
 
 skimage_data = pytest.importorskip("skimage.data")
 

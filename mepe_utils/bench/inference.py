@@ -17,11 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from mepe_utils.bench.timing import format_table, latency_ms, throughput_per_s
+from mepe_utils.bench.timing import BENCH_TEXT, format_table, latency_ms, throughput_per_s
 from mepe_utils.errors import MepeError
 
 COLUMNS = ["cold_start_s", "latency_ms_p50", "latency_ms_p95", "throughput_per_s", "batch", "peak_rss_mb"]
-SAMPLE_TEXT = "I can't believe they cancelled the show, I'm so upset right now."
 FIRST_ANSWER = "first-answer"
 
 
@@ -44,7 +43,7 @@ def measure_in_this_process(kind: str, model_dir: str | None, calls: int, batch:
         from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel
 
         predictor = TextEmotionModel.load(model_dir or SHIPPED_TEXT_MODEL)
-        item, items = SAMPLE_TEXT, [SAMPLE_TEXT] * batch
+        item, items = BENCH_TEXT, [BENCH_TEXT] * batch
     elif kind == "face":
         from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotionModel
 
@@ -93,7 +92,7 @@ def run_inference_benchmark(
     models = {"text": text_model, "face": face_model}
     results = {kind: measure_in_fresh_process(kind, path, calls, batch) for kind, path in models.items()}
     results["setup"] = {
-        "text_item": SAMPLE_TEXT,
+        "text_item": BENCH_TEXT,
         "face_item": "scikit-image astronaut, 512x512 RGB (detection + crop + CNN)",
         "warm_calls": calls,
         "cpu": platform.processor() or platform.machine(),

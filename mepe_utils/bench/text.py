@@ -17,17 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
-from mepe_utils.bench.timing import format_table, latency_ms
+from mepe_utils.bench.timing import BENCH_TEXT, format_table, latency_ms
 from mepe_utils.data.check_set import CHECK_SET, load_check_set, score_check_set
 from mepe_utils.data.goemotions import TextEmotionData, load_goemotions
 from mepe_utils.data.word_coverage import LOW_COVERAGE
-from mepe_utils.evaluation import multilabel_metrics
+from mepe_utils.evaluation import evaluate_text_scores, multilabel_metrics
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
-from mepe_utils.models.common import PROBABILITIES_OUTPUT
-from mepe_utils.models.text import EKMAN_OUTPUT
+from mepe_utils.models.common import EKMAN_OUTPUT, PROBABILITIES_OUTPUT
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel
 from mepe_utils.runtime import library_versions
-from mepe_utils.training.text import evaluate_text_scores
 
 COLUMNS = [
     "test_macro_f1_28_tuned",
@@ -38,7 +36,6 @@ COLUMNS = [
     "params",
     "file_mb",
 ]
-LATENCY_TEXT = "I can't believe they cancelled the show, I'm so upset right now."
 
 
 @dataclass
@@ -163,7 +160,7 @@ def run_text_benchmark(
             "check_set_accuracy": check.pop("accuracy"),
             "check_set": check,
             "test_low_coverage_share": float(np.mean(model.coverage(data["test"].texts) < LOW_COVERAGE)),
-            "latency_ms_p50": latency_ms(lambda m=model: m.scores([LATENCY_TEXT]), calls=calls)["p50"],
+            "latency_ms_p50": latency_ms(lambda m=model: m.scores([BENCH_TEXT]), calls=calls)["p50"],
             "params": int(model.model.count_params()),
             "file_mb": _file_mb(directory),
             "weights_storage": model.manifest.weights_storage,
@@ -175,7 +172,7 @@ def run_text_benchmark(
     results["tfidf_lr"] = {
         **evaluate_text_scores(scores, data)["metrics"],
         "check_set_accuracy": check["accuracy"],
-        "latency_ms_p50": latency_ms(lambda: baseline.scores([LATENCY_TEXT]), calls=calls)["p50"],
+        "latency_ms_p50": latency_ms(lambda: baseline.scores([BENCH_TEXT]), calls=calls)["p50"],
         "params": baseline.params(),
         "file_mb": baseline.file_mb(),
     }

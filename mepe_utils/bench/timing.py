@@ -7,6 +7,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+BENCH_TEXT = "I can't believe they cancelled the show, I'm so upset right now."
+"""The one sentence every text benchmark times."""
+
 
 def latency_ms(call: Callable[[], object], *, calls: int = 300, warmup: int = 20) -> dict[str, float]:
     """Times ``call()`` after ``warmup`` untimed calls.

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from mepe_utils.data.face_augment import FaceAugmentConfig
     from mepe_utils.data.face_batches import FaceBatches
 
-IMAGE_SIZE = 48
+FACE_SIZE = 48
+"""FER-2013 faces are 48x48 gray pixels; every face MEPE reads is brought to this size."""
 USAGES = ("Training", "PublicTest", "PrivateTest")
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
@@ -77,11 +78,11 @@ def parse_pixels(pixels: str, where: str) -> np.ndarray:
         values = np.array(pixels.split(), dtype=np.int64)
     except ValueError as error:
         raise DataError(f"{where}: pixels are not integers ({error})") from None
-    if values.size != IMAGE_SIZE * IMAGE_SIZE:
-        raise DataError(f"{where}: expected {IMAGE_SIZE * IMAGE_SIZE} pixel values, got {values.size}")
+    if values.size != FACE_SIZE * FACE_SIZE:
+        raise DataError(f"{where}: expected {FACE_SIZE * FACE_SIZE} pixel values, got {values.size}")
     if values.min() < 0 or values.max() > 255:
         raise DataError(f"{where}: pixel values must lie in 0..255, got {values.min()}..{values.max()}")
-    return values.astype(np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE, 1)
+    return values.astype(np.uint8).reshape(FACE_SIZE, FACE_SIZE, 1)
 
 
 def load_fer2013_csv(path: str | Path) -> FaceData:
@@ -128,8 +129,8 @@ def _read_gray(path: Path) -> np.ndarray:
     image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
     if image is None:
         raise DataError(f"{path}: not a readable image")
-    if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
-        image = cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
+    if image.shape != (FACE_SIZE, FACE_SIZE):
+        image = cv2.resize(image, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)
     return image[..., None]
 
 

@@ -76,21 +76,3 @@ def make_text_dataset(
     if shuffle:
         dataset = dataset.shuffle(64, seed=seed + 1, reshuffle_each_iteration=True)
     return dataset.prefetch(tf.data.AUTOTUNE)
-
-
-def predict_bucketed(model, features: dict[str, np.ndarray], batch_size: int = 128) -> dict[str, np.ndarray]:
-    """Predicts in length-sorted, width-trimmed batches and returns outputs in the original row order."""
-    lengths = features["padding_mask"].sum(axis=1)
-    order = np.argsort(lengths, kind="stable")
-    widths = np.array(bucket_widths(features["padding_mask"].shape[1]))
-    outputs: dict[str, list[np.ndarray]] = {}
-    for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
-        width = int(widths[np.searchsorted(widths, lengths[rows].max())])
-        batch = {name: value[rows, :width] for name, value in features.items()}
-        result = model.predict_on_batch(batch)
-        result = result if isinstance(result, dict) else {"probabilities": result}
-        for name, value in result.items():
-            outputs.setdefault(name, []).append(np.asarray(value))
-    restore = np.argsort(order, kind="stable")
-    return {name: np.concatenate(parts)[restore] for name, parts in outputs.items()}

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import keras
 from keras import layers
 
+from mepe_utils.data.fer2013 import FACE_SIZE
 from mepe_utils.labels import NUM_FER
 from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT
 
@@ -39,7 +40,7 @@ class FaceModelConfig:
     convs_per_stage: int = 2
     embedding_dim: int = 256
     dropout: float = 0.4
-    image_size: int = 48
+    image_size: int = FACE_SIZE
 
     @classmethod
     def tiny(cls) -> FaceModelConfig:

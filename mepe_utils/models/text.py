@@ -16,13 +16,16 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import keras
+import numpy as np
 from keras import layers, ops
 
+from mepe_utils.data.text_batches import bucket_widths
 from mepe_utils.labels import NUM_FER, NUM_GOEMOTIONS
-from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT
+from mepe_utils.models.common import EKMAN_OUTPUT, EMBEDDING_LAYER, PROBABILITIES_OUTPUT
 
 DISTILBERT_PRESET = "hf://distilbert/distilbert-base-uncased"
-EKMAN_OUTPUT = "ekman"
+PREPROCESSOR_ASSET = "preprocessor"
+"""A saved text model's asset folder holding its KerasHub preprocessor (tokenizer + packing)."""
 
 
 @keras.saving.register_keras_serializable(package="mepe")
@@ -107,6 +110,32 @@ def build_text_classifier(backbone, config: TextModelConfig | None = None) -> ke
         EKMAN_OUTPUT: layers.Dense(NUM_FER, activation="sigmoid", dtype="float32", name=EKMAN_OUTPUT)(x),
     }
     return keras.Model(inputs, outputs, name="mepe_text_classifier")
+
+
+def predict_bucketed(model, features: dict[str, np.ndarray], batch_size: int = 128) -> dict[str, np.ndarray]:
+    """Runs a text model over tokenised texts in length-sorted, width-trimmed batches.
+
+    Args:
+        model: a model with dict outputs (:func:`build_text_classifier`, or its ``with_embedding`` view).
+        features: from :func:`~mepe_utils.data.text_batches.tokenize`.
+        batch_size: texts per call.
+
+    Returns:
+        ``{output name: (N, ...) array}`` in the original row order.
+    """
+    lengths = features["padding_mask"].sum(axis=1)
+    order = np.argsort(lengths, kind="stable")
+    widths = np.array(bucket_widths(features["padding_mask"].shape[1]))
+    outputs: dict[str, list[np.ndarray]] = {}
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        width = int(widths[np.searchsorted(widths, lengths[rows].max())])
+        batch = {name: value[rows, :width] for name, value in features.items()}
+        result = model.predict_on_batch(batch)
+        for name, value in result.items():
+            outputs.setdefault(name, []).append(np.asarray(value))
+    restore = np.argsort(order, kind="stable")
+    return {name: np.concatenate(parts)[restore] for name, parts in outputs.items()}
 
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

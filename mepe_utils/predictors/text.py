@@ -16,17 +16,16 @@ from pathlib import Path
 import numpy as np
 
 from mepe_utils import artifacts
-from mepe_utils.data.text_batches import predict_bucketed, tokenize
+from mepe_utils.data.text_batches import tokenize
 from mepe_utils.data.text_normalize import normalize_texts
 from mepe_utils.data.word_coverage import LOW_COVERAGE, WORDS_ASSET, read_vocabulary, word_coverage
 from mepe_utils.errors import ModelFileError, TextInputError
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS, goemotions_scores_to_ekman
-from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT, with_embedding
-from mepe_utils.models.text import EKMAN_OUTPUT
+from mepe_utils.models.common import EKMAN_OUTPUT, EMBEDDING_LAYER, PROBABILITIES_OUTPUT, with_embedding
+from mepe_utils.models.text import PREPROCESSOR_ASSET, predict_bucketed
 from mepe_utils.runtime import SHIPPED_MODELS_DIR
 
 SHIPPED_TEXT_MODEL = SHIPPED_MODELS_DIR / "text"
-PREPROCESSOR_ASSET = "preprocessor"
 
 
 def check_texts(texts: str | Sequence[str]) -> list[str]:
@@ -104,8 +103,6 @@ def load_preprocessor_asset(folder: Path):
     """Rebuilds a KerasHub preprocessor saved with ``save_to_preset`` (config + vocabulary), in safe mode."""
     import keras
 
-    import mepe_utils.models.text  # noqa: F401  (registers MEPE layers)
-
     config = json.loads((folder / "preprocessor.json").read_text())
     preprocessor = keras.saving.deserialize_keras_object(config, safe_mode=True)
     preprocessor.load_preset_assets(str(folder))
@@ -135,8 +132,6 @@ class TextEmotionModel:
     @classmethod
     def load(cls, directory: str | Path = SHIPPED_TEXT_MODEL) -> TextEmotionModel:
         """Loads a saved text model (manifest, hashes, labels and safe mode checked)."""
-        import mepe_utils.models.text  # noqa: F401  (registers MEPE layers)
-
         directory = Path(directory)
         model, manifest = artifacts.load_model(directory, kind=artifacts.TEXT_KIND, labels=GOEMOTIONS_LABELS)
         for asset in (PREPROCESSOR_ASSET, WORDS_ASSET):

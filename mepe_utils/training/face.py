@@ -15,10 +15,11 @@ from mepe_utils import artifacts
 from mepe_utils.data.face_augment import FaceAugmentConfig
 from mepe_utils.data.fer2013 import FaceData, load_fer2013, make_dataset
 from mepe_utils.errors import DataError, ModelFileError
-from mepe_utils.evaluation import classification_metrics, plot_confusion_matrix
+from mepe_utils.evaluation import classification_metrics
 from mepe_utils.labels import FER_LABELS, NUM_FER
-from mepe_utils.models.common import EMBEDDING_LAYER
+from mepe_utils.models.common import embedding_signature
 from mepe_utils.models.face import FaceModelConfig, build_face_model
+from mepe_utils.plots import plot_confusion_matrix, plot_history
 from mepe_utils.runtime import (
     best_mixed_precision_policy,
     distribution_strategy,
@@ -26,7 +27,6 @@ from mepe_utils.runtime import (
     is_smoke,
 )
 from mepe_utils.training.checkpoints import fit_resumable, start_run, training_record
-from mepe_utils.training.history import plot_history
 
 FACE_KIND = artifacts.FACE_KIND
 FACE_PREPROCESSING = {
@@ -241,16 +241,21 @@ def train_face(
             plot_confusion_matrix(
                 report["confusion"],
                 FER_LABELS,
-                run.root / f"confusion_{key}.png",
                 title=f"FER-2013 {key}: accuracy {report['accuracy']:.3f}",
+                path=run.root / f"confusion_{key}.png",
             )
     artifacts.write_json_atomic(run.root / "evaluation.json", reports)
-    plot_history(run.read_history(), run.root / "curves.png")
+    plot_history(run.read_history(), path=run.root / "curves.png")
 
     manifest = artifacts.Manifest(
         kind=FACE_KIND,
         labels=list(FER_LABELS),
-        input={"shape": [48, 48, 1], "dtype": "float32", "range": [0, 255], "item": "one gray face crop"},
+        input={
+            "shape": [config.model.image_size, config.model.image_size, 1],
+            "dtype": "float32",
+            "range": [0, 255],
+            "item": "one gray face crop",
+        },
         preprocessing=FACE_PREPROCESSING,
         metrics=metrics,
         data={
@@ -268,6 +273,7 @@ def train_face(
             compute_policy=policy,
             replicas=strategy.num_replicas_in_sync,
         ),
-        extra={"embedding_layer": EMBEDDING_LAYER, "params": int(export.count_params())},
+        extra={"params": int(export.count_params())},
+        embedding=embedding_signature(export),
     )
     return artifacts.save_model(export, run.root / "model", manifest)

@@ -15,28 +15,23 @@ import numpy as np
 
 from mepe_utils import artifacts
 from mepe_utils.data.goemotions import TextEmotionData, load_goemotions
-from mepe_utils.data.text_batches import make_text_dataset, predict_bucketed, tokenize
+from mepe_utils.data.text_batches import make_text_dataset, tokenize
 from mepe_utils.data.text_normalize import normalize_texts
 from mepe_utils.data.word_coverage import MIN_WORD_COUNT, WORDS_ASSET, fine_tuning_vocabulary, write_vocabulary
-from mepe_utils.evaluation import (
-    multilabel_metrics,
-    plot_confusion_matrix,
-    plot_per_label_f1,
-    tune_thresholds,
-)
-from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS, goemotions_scores_to_ekman
-from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT
+from mepe_utils.evaluation import evaluate_text_scores
+from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
+from mepe_utils.models.common import EKMAN_OUTPUT, PROBABILITIES_OUTPUT, embedding_signature
 from mepe_utils.models.text import (
-    EKMAN_OUTPUT,
+    PREPROCESSOR_ASSET,
     TextModelConfig,
     build_text_classifier,
     load_backbone,
     load_preprocessor,
+    predict_bucketed,
 )
-from mepe_utils.predictors.text import PREPROCESSOR_ASSET
+from mepe_utils.plots import plot_confusion_matrix, plot_history, plot_per_label_f1
 from mepe_utils.runtime import best_mixed_precision_policy, distribution_strategy, dtype_policy, is_smoke
 from mepe_utils.training.checkpoints import fit_resumable, start_run, training_record
-from mepe_utils.training.history import plot_history
 
 TEXT_KIND = artifacts.TEXT_KIND
 MONITOR = f"val_{PROBABILITIES_OUTPUT}_macro_f1"
@@ -152,81 +147,19 @@ def float32_copy(model, backbone, config: TextModelConfig):
     return export
 
 
-def evaluate_text_scores(scores: dict[str, dict[str, np.ndarray]], data: dict[str, TextEmotionData]) -> dict:
-    """Dev-tuned thresholds and test metrics for the 28 labels and the Ekman view.
-
-    The Ekman view is read two ways, the ``ekman`` head and the 28 probabilities
-    pooled per class (max over members); the one with the better dev macro-F1 is kept.
-
-    Args:
-        scores: ``{"dev"|"test": {"probabilities": (N, 28), "ekman": (N, 7)}}``.
-        data: the GoEmotions splits the scores belong to.
-
-    Returns:
-        ``{"metrics": flat numbers, "thresholds": ..., "ekman_source": ..., "reports": per split/view}``.
-    """
-    scores = {split: dict(split_scores) for split, split_scores in scores.items()}
-    for split_scores in scores.values():
-        split_scores["ekman_derived"] = goemotions_scores_to_ekman(split_scores[PROBABILITIES_OUTPUT])
-    dev, test = data["dev"], data["test"]
-    thresholds = tune_thresholds(dev.labels, scores["dev"][PROBABILITIES_OUTPUT])
-    ekman_choice = {}
-    for source in (EKMAN_OUTPUT, "ekman_derived"):
-        tuned = tune_thresholds(dev.ekman, scores["dev"][source])
-        dev_f1 = multilabel_metrics(dev.ekman, scores["dev"][source], tuned, FER_LABELS)["macro_f1"]
-        ekman_choice[source] = (dev_f1, tuned)
-    ekman_source = max(ekman_choice, key=lambda s: ekman_choice[s][0])
-    ekman_thresholds = ekman_choice[ekman_source][1]
-
-    reports = {
-        "test_28_at_0.5": multilabel_metrics(test.labels, scores["test"][PROBABILITIES_OUTPUT], 0.5, GOEMOTIONS_LABELS),
-        "test_28_tuned": multilabel_metrics(
-            test.labels, scores["test"][PROBABILITIES_OUTPUT], thresholds, GOEMOTIONS_LABELS
-        ),
-        "dev_28_tuned": multilabel_metrics(
-            dev.labels, scores["dev"][PROBABILITIES_OUTPUT], thresholds, GOEMOTIONS_LABELS
-        ),
-        "test_ekman_tuned": multilabel_metrics(test.ekman, scores["test"][ekman_source], ekman_thresholds, FER_LABELS),
-    }
-    single = test.ekman.sum(axis=1) == 1
-    from sklearn.metrics import confusion_matrix
-
-    confusion = confusion_matrix(
-        test.ekman[single].argmax(axis=1), scores["test"][ekman_source][single].argmax(axis=1), labels=range(7)
-    )
-    metrics = {
-        "test_macro_f1_28_at_0.5": reports["test_28_at_0.5"]["macro_f1"],
-        "test_micro_f1_28_at_0.5": reports["test_28_at_0.5"]["micro_f1"],
-        "test_macro_f1_28_tuned": reports["test_28_tuned"]["macro_f1"],
-        "test_micro_f1_28_tuned": reports["test_28_tuned"]["micro_f1"],
-        "test_macro_f1_ekman_tuned": reports["test_ekman_tuned"]["macro_f1"],
-        "dev_macro_f1_28_tuned": reports["dev_28_tuned"]["macro_f1"],
-        "dev_macro_f1_ekman_head_tuned": ekman_choice[EKMAN_OUTPUT][0],
-        "dev_macro_f1_ekman_derived_tuned": ekman_choice["ekman_derived"][0],
-    }
-    return {
-        "metrics": metrics,
-        "thresholds": [float(t) for t in thresholds],
-        "ekman_source": "head" if ekman_source == EKMAN_OUTPUT else "derived",
-        "ekman_thresholds": [float(t) for t in ekman_thresholds],
-        "ekman_confusion_single_label_test": confusion.tolist(),
-        "reports": reports,
-    }
-
-
 def write_text_reports(result: dict, folder: Path) -> None:
     """Writes ``evaluation.json``, the per-label F1 chart and the Ekman confusion matrix."""
     artifacts.write_json_atomic(folder / "evaluation.json", result)
     plot_per_label_f1(
         result["reports"]["test_28_tuned"]["per_label"],
-        folder / "per_label_f1.png",
         title="GoEmotions test F1 per label (dev-tuned thresholds)",
+        path=folder / "per_label_f1.png",
     )
     plot_confusion_matrix(
         result["ekman_confusion_single_label_test"],
         FER_LABELS,
-        folder / "confusion_ekman.png",
         title="Ekman view, test (single-label rows)",
+        path=folder / "confusion_ekman.png",
     )
 
 
@@ -237,7 +170,6 @@ def text_manifest_extra(result: dict, **more) -> dict:
         "ekman_labels": list(FER_LABELS),
         "ekman_source": result["ekman_source"],
         "ekman_thresholds": result["ekman_thresholds"],
-        "embedding_layer": EMBEDDING_LAYER,
         **more,
     }
 
@@ -320,7 +252,7 @@ def train_text(
     scores = {split: predict_bucketed(export, features[split]) for split in ("dev", "test")}
     result = evaluate_text_scores(scores, data)
     write_text_reports(result, run.root)
-    plot_history(run.read_history(), run.root / "curves.png", metrics=("loss", f"{PROBABILITIES_OUTPUT}_macro_f1"))
+    plot_history(run.read_history(), metrics=("loss", f"{PROBABILITIES_OUTPUT}_macro_f1"), path=run.root / "curves.png")
 
     manifest = artifacts.Manifest(
         kind=TEXT_KIND,
@@ -339,6 +271,7 @@ def train_text(
         metrics=result["metrics"],
         data=goemotions_record(data_source, data),
         training=training_record(config, state, compute_policy=policy, replicas=strategy.num_replicas_in_sync),
+        embedding=embedding_signature(export),
         extra=text_manifest_extra(
             result,
             input_kind="tokens",

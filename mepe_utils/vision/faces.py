@@ -9,9 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mepe_utils.data.fer2013 import FACE_SIZE
 from mepe_utils.vision.images import to_gray
-
-FACE_SIZE = 48
 
 
 @dataclass

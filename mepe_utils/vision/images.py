@@ -13,14 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mepe_utils.errors import MepeError
+from mepe_utils.errors import ImageError
 
 MAX_PIXELS = 40_000_000
 """Images above this many pixels are refused before decoding (decompression bombs)."""
-
-
-class ImageError(MepeError, ValueError):
-    """A photo that cannot be used: missing, not an image, truncated, empty or too large."""
 
 
 def _open_path(path: Path):

@@ -1,0 +1,120 @@
+"""The figures MEPE draws: confusion matrices, per-label F1, training curves.
+
+Every helper draws on a :class:`matplotlib.figure.Figure` it creates and returns
+(and saves, atomically, when given a ``path``). None of them touches pyplot's
+global state or the backend, so they work the same in a script, a test and a
+Jupyter kernel, where the returned figure is shown by ``display(figure)`` or by
+being a cell's last value.
+
+Example:
+    >>> figure = plot_per_label_f1({"joy": {"f1": 0.6}, "grief": {"f1": 0.1}}, title="F1")
+    >>> figure.axes[0].get_title()
+    'F1'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+
+
+def save_figure(figure: Figure, path: str | Path, dpi: int = 110) -> Path:
+    """Saves ``figure`` as ``path`` atomically (temporary file + rename); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    figure.savefig(tmp, dpi=dpi)
+    tmp.replace(path)
+    return path
+
+
+def _finish(figure: Figure, path: str | Path | None) -> Figure:
+    figure.tight_layout()
+    if path is not None:
+        save_figure(figure, path)
+    return figure
+
+
+def plot_confusion_matrix(confusion, labels: Sequence[str], title: str = "", path: str | Path | None = None) -> Figure:
+    """A row-normalised confusion matrix, with the rate and the count in each cell.
+
+    Args:
+        confusion: (K, K) counts, rows true, columns predicted.
+        labels: the K class names.
+        title: the axis title.
+        path: where to save a PNG (optional).
+
+    Returns:
+        The figure.
+    """
+    counts = np.asarray(confusion, dtype=np.float64)
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    figure = Figure(figsize=(6.4, 5.6))
+    axis = figure.subplots()
+    image = axis.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    axis.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    axis.set_yticks(range(len(labels)), labels)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    for row in range(len(labels)):
+        for column in range(len(labels)):
+            axis.text(
+                column,
+                row,
+                f"{rates[row, column]:.2f}\n{int(counts[row, column])}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if rates[row, column] > 0.5 else "black",
+            )
+    axis.set_title(title)
+    figure.colorbar(image, ax=axis, fraction=0.046)
+    return _finish(figure, path)
+
+
+def plot_per_label_f1(per_label: dict, title: str = "", path: str | Path | None = None) -> Figure:
+    """A horizontal bar chart of per-label F1, sorted.
+
+    Args:
+        per_label: ``{label: {"f1": value, ...}}`` (as :func:`~mepe_utils.evaluation.multilabel_metrics` gives).
+        title: the axis title.
+        path: where to save a PNG (optional).
+    """
+    ranked = sorted(per_label.items(), key=lambda item: item[1]["f1"])
+    figure = Figure(figsize=(6, 0.22 * len(ranked) + 1))
+    axis = figure.subplots()
+    axis.barh([name for name, _ in ranked], [values["f1"] for _, values in ranked], color="#4477aa")
+    axis.set_xlim(0, 1)
+    axis.set_xlabel("F1")
+    axis.set_title(title)
+    axis.grid(axis="x", alpha=0.3)
+    return _finish(figure, path)
+
+
+def plot_history(
+    history: list[dict[str, float]], metrics: Sequence[str] = ("loss", "accuracy"), path: str | Path | None = None
+) -> Figure:
+    """Train and validation curves of ``metrics``, one panel each.
+
+    Args:
+        history: rows with an ``epoch`` key and ``<metric>`` / ``val_<metric>`` keys (a run's ``history.csv``).
+        metrics: metric names to draw; missing ones are skipped.
+        path: where to save a PNG (optional).
+    """
+    present = [m for m in metrics if any(m in row for row in history)]
+    figure = Figure(figsize=(5 * max(len(present), 1), 3.6))
+    axes = figure.subplots(1, max(len(present), 1), squeeze=False)[0]
+    epochs = [int(row["epoch"]) + 1 for row in history]
+    for axis, metric in zip(axes, present):
+        for key, style in ((metric, "-"), (f"val_{metric}", "--")):
+            values = [row.get(key) for row in history]
+            if any(v is not None for v in values):
+                axis.plot(epochs, values, style, label=key)
+        axis.set_xlabel("epoch")
+        axis.set_title(metric)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    return _finish(figure, path)
