@@ -197,3 +197,56 @@ print("exported", scores["embedding"].shape, "embeddings to", export)
 # %%
 print((model_dir / "MODEL_CARD.md").read_text()[:1500])
 print("Ekman labels (FER order):", FER_LABELS)
+
+# %% [markdown]
+# ## 6. The shipped reader, on what people actually write
+# A GoEmotions score says little about a person who writes *"I feel
+# overwhelmed"*: the comments are mostly about something else, and a model can
+# score well on them while calling plain statements of feeling happy. So the
+# model MEPE ships (`assets/models/text`: all-MiniLM-L6-v2 fine-tuned with this
+# notebook's code path, the README names its command) is also checked on
+# sentences written for this project, a person saying how they feel
+# (`tests/data/first_person_check_set.csv`): plain statements, negations,
+# sarcasm, mixed feelings, one-word texts, emoji and other languages.
+# `bench-text` reports the same score; a test keeps it above a floor.
+
+# %%
+from mepe_utils.data.check_set import load_check_set, score_check_set
+
+shipped = TextEmotionModel.load()
+items = load_check_set()
+check_readings = shipped.predict([item.text for item in items])
+tops = [max(reading.ekman, key=reading.ekman.get) for reading in check_readings]
+check = score_check_set(items, tops, [reading.warning is not None for reading in check_readings])
+print(f"top-Ekman accuracy on {check['scored']} sentences: {check['accuracy']:.3f}")
+print("by kind:", {kind: round(value, 2) for kind, value in check["accuracy_by_kind"].items()})
+for miss in check["misread"]:
+    print(f"  read {miss['read']:8s} expected {miss['expected']:18s} {miss['text']}")
+
+# %% [markdown]
+# Two things the reader does before and after the encoder:
+#
+# - **Emoji become words.** A word-piece vocabulary has almost no emoji, so
+#   "😭" would reach the encoder as `[UNK]`. `emoji_to_words` turns it into
+#   "loudly crying face" in training and in prediction (`bench-text` measures
+#   the effect on the GoEmotions test comments that hold emoji).
+# - **Coverage.** Every reading says which share of its words the model was
+#   fine-tuned on; below half, it says plainly that the reading is a guess
+#   (another language, no words at all) instead of presenting a confident answer.
+
+# %%
+from mepe_utils.demo import DEFAULT_TEXT
+from mepe_utils.predictors.report import format_text_readings
+
+print(format_text_readings(shipped.predict(["😭😭", "我今天很难过。", DEFAULT_TEXT])))
+
+# %% [markdown]
+# **Small enough for git.** A float32 MiniLM classifier is about 87 MB. The
+# shipped folder stores its weights in float16 (`mepe export-model <run>/model
+# --out assets/models/text --weights float16`) and casts them back to float32
+# on load, so it computes exactly as fast as float32; the model card's table
+# compares it with the float32 model and with Keras int8 quantisation on
+# GoEmotions test.
+
+# %%
+print(shipped.manifest.weights_storage, "storage,", shipped.manifest.extra["exported_from"]["folder"])

@@ -56,16 +56,21 @@ for name, reader in (("text", text_reader), ("face", face_reader)):
 
 # %% [markdown]
 # ## 1. Text
-# A reading holds the 28 probabilities, the labels above their dev-tuned
+# The shipped text model is all-MiniLM-L6-v2 fine-tuned on GoEmotions (phase
+# 1). A reading holds the 28 probabilities, the labels above their dev-tuned
 # thresholds, the Ekman view (the 7 classes the face model also speaks), the
-# embedding for fusion, and whether the text was truncated. Emoji-only and
-# non-English texts are valid input: the model answers, usually with little
-# confidence, because it learned from English Reddit comments.
+# embedding for fusion, whether the text was truncated, and its **coverage**:
+# the share of its words the model was fine-tuned on. Emoji are read as the
+# words that name them. A text in another language is valid input, but the
+# model learned from English comments: its coverage is low and the reading
+# says plainly that it is a guess.
 
 # %%
+from mepe_utils.demo import DEFAULT_TEXT
 from mepe_utils.predictors.report import format_text_readings
 
 texts = [
+    DEFAULT_TEXT,
     "Thank you so much, this made my whole week!",
     "I can't believe they cancelled the show, I'm so upset right now.",
     "Is this really the best you could do?",

@@ -144,7 +144,7 @@ def test_bad_text_input_is_named(texts, message):
 
 
 def test_bucketed_prediction_keeps_row_order():
-    from mepe_utils.data.text_batches import make_text_dataset, tokenize
+    from mepe_utils.data.text_batches import TextBatches, tokenize
     from mepe_utils.models.text import predict_bucketed
 
     backbone, preprocessor = tiny_distilbert(sequence_length=32)
@@ -155,5 +155,35 @@ def test_bucketed_prediction_keeps_row_order():
     bucketed = predict_bucketed(model, features, batch_size=2)[PROBABILITIES_OUTPUT]
     np.testing.assert_allclose(bucketed, direct, atol=1e-5)
     targets = {PROBABILITIES_OUTPUT: np.zeros((4, NUM_GOEMOTIONS), np.float32)}
-    widths = [f["token_ids"].shape[1] for f, _ in make_text_dataset(features, targets, batch_size=2, shuffle=False)]
-    assert max(widths) == 32 and min(widths) == 16  # short batches are not padded to the window
+    batches = TextBatches(features, targets, batch_size=2)
+    widths = [batches[i][0]["token_ids"].shape[1] for i in range(len(batches))]
+    assert widths == [16, 32]  # sorted by length: the short batch is not padded to the window
+
+
+def _epoch_rows(batches):
+    return [sorted(batches.batches[i].tolist()) for i in range(len(batches))]
+
+
+def test_text_batches_are_seeded_per_epoch_and_a_resumed_run_sees_the_same():
+    from mepe_utils.data.text_batches import TextBatches
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(2, 60, 200)
+    features = {
+        "token_ids": np.ones((200, 64), np.int32),
+        "padding_mask": (np.arange(64)[None, :] < lengths[:, None]).astype(np.int32),
+    }
+    targets = {PROBABILITIES_OUTPUT: np.arange(200, dtype=np.float32)[:, None]}
+    uninterrupted = TextBatches(features, targets, batch_size=8, shuffle=True, seed=5, pool_batches=5)
+    first = _epoch_rows(uninterrupted)
+    uninterrupted.on_epoch_end()
+    second = _epoch_rows(uninterrupted)
+    resumed = TextBatches(features, targets, batch_size=8, shuffle=True, seed=5, pool_batches=5, start_epoch=1)
+    assert _epoch_rows(resumed) == second and second != first
+    assert sorted(row for batch in second for row in batch) == list(range(200))  # every text once an epoch
+    assert len(resumed) == len(uninterrupted) == 25
+    for index in range(len(resumed)):  # each batch: rows of similar length, trimmed to its bucket
+        batch_features, batch_targets = resumed[index]
+        rows = batch_targets[PROBABILITIES_OUTPUT][:, 0].astype(int)
+        width = batch_features["padding_mask"].shape[1]
+        assert lengths[rows].max() <= width and width in (16, 32, 64)

@@ -1,25 +1,19 @@
-"""FER batches for ``Model.fit`` on any Keras backend (a ``PyDataset``; tested on TensorFlow and JAX).
+"""FER batches for ``Model.fit`` on any Keras backend (tested on TensorFlow and JAX).
 
 (image float32 0..255, label[, sample weight]) batches, reshuffled every epoch
-with a seeded order, the augmenter applied to each training batch. Batches are
-built on worker threads (OpenCV releases the GIL). An epoch's order and each
-batch's augmentation come from generators seeded by (seed, epoch[, batch
-index]), so they do not depend on which thread builds a batch or when, and a
-run resumed at epoch k (``start_epoch=k``) sees the batches the uninterrupted
-run would have seen. The epoch counts ``on_epoch_end`` calls (Keras makes one
-before training starts, after peeking at a batch, the same in both cases).
+with a seeded order (:class:`~mepe_utils.data.batches.SeededBatches`), the
+augmenter applied to each training batch with a generator seeded by (seed,
+epoch, batch index). Batches are built on worker threads (OpenCV releases the GIL).
 """
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 
-ORDER_STREAM, AUGMENT_STREAM = 0, 1
-"""Tags that keep the shuffle's random stream apart from the augmentation's."""
+from mepe_utils.data.batches import AUGMENT_STREAM, SeededBatches
 
 
-class FaceBatches(keras.utils.PyDataset):
+class FaceBatches(SeededBatches):
     """Serves in-memory faces as batches to ``Model.fit`` / ``predict``.
 
     Args:
@@ -48,35 +42,26 @@ class FaceBatches(keras.utils.PyDataset):
         workers: int = 1,
         start_epoch: int = 0,
     ):
-        super().__init__(workers=workers, max_queue_size=4 * workers)
         self.images = images
         self.targets = targets
         self.sample_weights = sample_weights
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.augment = augment
-        self.seed = seed
-        self._epoch = start_epoch
-        self._order = self._epoch_order()
+        super().__init__(len(images), seed=seed, start_epoch=start_epoch, workers=workers)
 
-    def _epoch_order(self) -> np.ndarray:
+    def epoch_batches(self, rng: np.random.Generator) -> list[np.ndarray]:
         if not self.shuffle:
-            return np.arange(len(self.images))
-        return np.random.default_rng([self.seed, self._epoch, ORDER_STREAM]).permutation(len(self.images))
-
-    def __len__(self) -> int:
-        if self.shuffle:
-            return len(self.images) // self.batch_size
-        return -(-len(self.images) // self.batch_size)
+            order = np.arange(self.rows)
+            return [order[i : i + self.batch_size] for i in range(0, self.rows, self.batch_size)]
+        order = rng.permutation(self.rows)
+        full = self.rows // self.batch_size
+        return [order[i * self.batch_size : (i + 1) * self.batch_size] for i in range(full)]
 
     def __getitem__(self, index: int):
-        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        rows = self.batches[index]
         images = self.images[rows].astype(np.float32)
         if self.augment is not None:
-            images = self.augment(images, np.random.default_rng([self.seed, self._epoch, AUGMENT_STREAM, index]))
+            images = self.augment(images, self.rng(AUGMENT_STREAM, index))
         batch = (images, self.targets[rows])
         return batch if self.sample_weights is None else (*batch, self.sample_weights[rows])
-
-    def on_epoch_end(self) -> None:
-        self._epoch += 1
-        self._order = self._epoch_order()

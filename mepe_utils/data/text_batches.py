@@ -1,6 +1,6 @@
-"""Tokenised GoEmotions in length buckets: no batch is padded past its longest text.
+"""Tokenised texts in length buckets: no batch is padded past its longest text.
 
-GoEmotions comments average about 19 tokens; padding every batch to a 128-token
+GoEmotions comments are short; padding every batch to a 128-token
 window would spend most of the encoder's work on padding. Texts are tokenised
 once, then each batch is cut to the smallest bucket width that holds its
 longest text (16, 32, 64 ... up to the window), which keeps the number of
@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from mepe_utils.data.batches import SeededBatches
 
 BUCKET_WIDTHS = (16, 32, 64, 128, 256, 512)
 
@@ -36,43 +38,62 @@ def tokenize(preprocessor, texts: Sequence[str], batch_size: int = 2048) -> dict
     return {name: np.concatenate([chunk[name] for chunk in chunks]) for name in chunks[0]}
 
 
-def make_text_dataset(
-    features: dict[str, np.ndarray],
-    targets: dict[str, np.ndarray],
-    *,
-    batch_size: int,
-    shuffle: bool,
-    seed: int = 0,
-):
-    """A ``tf.data`` pipeline of length-bucketed (features, targets) batches.
+class TextBatches(SeededBatches):
+    """Tokenised texts in length-bucketed batches for ``Model.fit``, on any Keras backend.
+
+    Training batches (``shuffle=True``): each epoch a seeded permutation of the
+    texts is cut into pools of ``pool_batches`` batches; each pool is sorted by
+    length and cut into batches, and the batches are shuffled. Batches so hold
+    texts of similar length (little padding) while their composition changes
+    every epoch, as a function of (seed, epoch) alone. Evaluation batches: the
+    texts sorted by length. Each batch is trimmed to the smallest bucket width
+    that holds its longest text.
 
     Args:
-        features: tokenised texts from :func:`tokenize`.
+        features: from :func:`tokenize`.
         targets: ``{output name: (N, K) float32}``.
         batch_size: texts per batch.
-        shuffle: reshuffle every epoch (seeded); batches then mix buckets randomly.
-        seed: shuffle seed.
+        shuffle: training batches (see above) instead of evaluation batches.
+        seed: seed of every epoch's draws.
+        start_epoch: epochs already trained (a resumed run continues their draws).
+        pool_batches: batches per length-sorted pool.
     """
-    import tensorflow as tf
 
-    window = features["padding_mask"].shape[1]
-    widths = bucket_widths(window)
-    dataset = tf.data.Dataset.from_tensor_slices((features, targets))
-    if shuffle:
-        dataset = dataset.shuffle(len(features["padding_mask"]), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.bucket_by_sequence_length(
-        element_length_func=lambda f, t: tf.reduce_sum(f["padding_mask"]),
-        bucket_boundaries=[w + 1 for w in widths[:-1]],
-        bucket_batch_sizes=[batch_size] * len(widths),
-    )
-    width_table = tf.constant(widths, dtype=tf.int32)
+    def __init__(
+        self,
+        features: dict[str, np.ndarray],
+        targets: dict[str, np.ndarray],
+        *,
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int = 0,
+        start_epoch: int = 0,
+        pool_batches: int = 50,
+    ):
+        self.features = features
+        self.targets = targets
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.pool = batch_size * pool_batches
+        self.lengths = features["padding_mask"].sum(axis=1)
+        self.widths = np.array(bucket_widths(features["padding_mask"].shape[1]))
+        super().__init__(len(self.lengths), seed=seed, start_epoch=start_epoch)
 
-    def trim(f, t):
-        longest = tf.reduce_max(tf.reduce_sum(tf.cast(f["padding_mask"], tf.int32), axis=1))
-        width = tf.gather(width_table, tf.searchsorted(width_table, tf.reshape(longest, [1]))[0])
-        return {name: value[:, :width] for name, value in f.items()}, t
+    def _cut(self, rows: np.ndarray) -> list[np.ndarray]:
+        rows = rows[np.argsort(self.lengths[rows], kind="stable")]
+        return [rows[i : i + self.batch_size] for i in range(0, len(rows), self.batch_size)]
 
-    dataset = dataset.map(trim, num_parallel_calls=tf.data.AUTOTUNE)
-    if shuffle:
-        dataset = dataset.shuffle(64, seed=seed + 1, reshuffle_each_iteration=True)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    def epoch_batches(self, rng: np.random.Generator) -> list[np.ndarray]:
+        if not self.shuffle:
+            return self._cut(np.arange(self.rows))
+        order = rng.permutation(self.rows)
+        batches = [
+            batch for start in range(0, self.rows, self.pool) for batch in self._cut(order[start : start + self.pool])
+        ]
+        return [batches[i] for i in rng.permutation(len(batches))]
+
+    def __getitem__(self, index: int):
+        rows = self.batches[index]
+        width = int(self.widths[np.searchsorted(self.widths, self.lengths[rows].max())])
+        features = {name: value[rows, :width] for name, value in self.features.items()}
+        return features, {name: value[rows] for name, value in self.targets.items()}

@@ -153,8 +153,9 @@ def start_run(out: str | Path, config, resume: bool, command: str = "") -> tuple
             (empty when not run from a command line).
 
     Returns:
-        ``(run, state)``; the seed is ``config.seed + epochs done`` so a resumed run
-        does not replay the first epochs' random draws.
+        ``(run, state)``. The global seed is ``config.seed`` for every run: it sets a
+        new model's initialisation; a resumed run takes its model's random state
+        (dropout) from the checkpoint and its batches from ``(seed, epoch)``.
 
     Raises:
         MepeError: the folder does not suit ``resume``, or a resume changes the run's options.
@@ -169,7 +170,7 @@ def start_run(out: str | Path, config, resume: bool, command: str = "") -> tuple
         if not state.commands:
             state.commands.append("")  # a run from before commands were recorded
     state.commands.append(command)
-    set_seed(config.seed + state.epochs_done)
+    set_seed(config.seed)
     write_json_atomic(run.root / "config.json", settings)
     return run, state
 

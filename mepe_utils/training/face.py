@@ -17,16 +17,10 @@ from mepe_utils.data.fer2013 import FaceData, load_fer2013, make_dataset
 from mepe_utils.errors import DataError, ModelFileError
 from mepe_utils.evaluation import classification_metrics
 from mepe_utils.labels import FER_LABELS, NUM_FER
-from mepe_utils.models.common import embedding_signature
 from mepe_utils.models.face import FaceModelConfig, build_face_model
-from mepe_utils.plots import plot_confusion_matrix, plot_history
-from mepe_utils.runtime import (
-    best_mixed_precision_policy,
-    distribution_strategy,
-    dtype_policy,
-    is_smoke,
-)
-from mepe_utils.training.checkpoints import fit_resumable, start_run, training_record
+from mepe_utils.plots import plot_confusion_matrix
+from mepe_utils.runtime import dtype_policy, is_smoke
+from mepe_utils.training.run import Batches, Evaluation, Trainer, for_run, run_training
 
 FACE_KIND = artifacts.FACE_KIND
 FACE_PREPROCESSING = {
@@ -143,14 +137,6 @@ def _compile(model, config: FaceTrainConfig, steps_per_epoch: int):
     )
 
 
-def _float32_copy(model, config: FaceModelConfig):
-    """Rebuilds the model with float32 layers and copies the weights (for export)."""
-    with dtype_policy("float32"):
-        export = build_face_model(config)
-    export.set_weights(model.get_weights())
-    return export
-
-
 def _copy_weights(source, target, source_path) -> None:
     """Copies a saved model's weights into ``target``; a different architecture is a clear error."""
     shapes = [tuple(w.shape) for w in source.weights]
@@ -161,6 +147,103 @@ def _copy_weights(source, target, source_path) -> None:
             f"({len(expected)}); --init-from needs a face model built with the same FaceModelConfig"
         )
     target.set_weights(source.get_weights())
+
+
+class FaceTrainer(Trainer):
+    """The face CNN's hooks: FER-2013 splits, augmented seeded batches, AdamW + cosine, PublicTest selection.
+
+    Args:
+        data_dir: FER-2013 as ``fer2013.csv`` or the Kaggle folder layout.
+        config: hyper-parameters (shrunk by :func:`~mepe_utils.training.run.for_run`).
+        init_from: a saved face model whose weights start the run (a warm restart with a new schedule).
+    """
+
+    monitor = "val_accuracy"
+    mode = "max"
+    curves = ("loss", "accuracy")
+
+    def __init__(self, data_dir: str | Path, config: FaceTrainConfig, init_from: str | Path | None = None):
+        super().__init__(config)
+        self.data_dir = data_dir
+        self.init_from = init_from
+
+    def load_data(self) -> None:
+        self.train, self.validation, self.test = select_splits(load_fer2013(self.data_dir))
+        if is_smoke():
+            rows, seed = self.config.smoke_rows, self.config.seed
+            self.train, self.validation, self.test = (
+                _subsample(d, rows, seed) for d in (self.train, self.validation, self.test)
+            )
+
+    def batches(self, start_epoch: int) -> Batches:
+        config = self.config
+        steps_per_epoch = len(self.train) // config.batch_size
+        if steps_per_epoch == 0:
+            raise DataError(
+                f"{self.data_dir}: {len(self.train)} training faces, fewer than one batch of {config.batch_size}"
+            )
+        power = config.class_weight_power
+        weights = class_sample_weights(self.train.labels, power) if power else None
+        train = make_dataset(
+            self.train, batch_size=config.batch_size, shuffle=True, seed=config.seed, augment=config.augment,
+            sample_weights=weights, start_epoch=start_epoch,
+        )  # fmt: skip
+        return Batches(train, make_dataset(self.validation, batch_size=512), steps_per_epoch)
+
+    def build_model(self, steps_per_epoch: int):
+        model = build_face_model(self.config.model)
+        if self.init_from is not None:
+            source = artifacts.load_model(self.init_from, kind=FACE_KIND, labels=FER_LABELS)[0]
+            _copy_weights(source, model, self.init_from)
+        _compile(model, self.config, steps_per_epoch)
+        return model
+
+    def export(self, model):
+        with dtype_policy("float32"):
+            export = build_face_model(self.config.model)
+        export.set_weights(model.get_weights())
+        return export
+
+    def evaluate(self, model, folder: Path) -> Evaluation:
+        metrics, reports = {}, {}
+        for split_name, split in (("public_test", self.validation), ("private_test", self.test)):
+            for tta in (False, True):
+                probabilities = predict_probabilities(model, split.images, flip_tta=tta)
+                report = classification_metrics(split.labels, probabilities, FER_LABELS)
+                key = f"{split_name}{'_flip_tta' if tta else ''}"
+                reports[key] = report
+                metrics[f"{key}_accuracy"] = report["accuracy"]
+                metrics[f"{key}_macro_f1"] = report["macro_f1"]
+                plot_confusion_matrix(
+                    report["confusion"],
+                    FER_LABELS,
+                    title=f"FER-2013 {key}: accuracy {report['accuracy']:.3f}",
+                    path=folder / f"confusion_{key}.png",
+                )
+        artifacts.write_json_atomic(folder / "evaluation.json", reports)
+        return Evaluation(metrics)
+
+    def manifest(self, model, evaluation: Evaluation) -> artifacts.Manifest:
+        size = self.config.model.image_size
+        return artifacts.Manifest(
+            kind=FACE_KIND,
+            labels=list(FER_LABELS),
+            input={"shape": [size, size, 1], "dtype": "float32", "range": [0, 255], "item": "one gray face crop"},
+            preprocessing=FACE_PREPROCESSING,
+            metrics=evaluation.metrics,
+            data={
+                "dataset": "FER-2013",
+                "source": str(Path(self.data_dir)),
+                "train": f"Training ({len(self.train)} faces)",
+                "selection": f"PublicTest ({len(self.validation)} faces): early stopping and best epoch",
+                "test": f"PrivateTest ({len(self.test)} faces): reported once",
+                "smoke": is_smoke(),
+            },
+            extra={"params": int(model.count_params())},
+        )
+
+    def training_details(self) -> dict:
+        return {"initialised_from": str(self.init_from) if self.init_from is not None else None}
 
 
 def train_face(
@@ -188,92 +271,5 @@ def train_face(
     Returns:
         The saved-model directory ``out/model``.
     """
-    import keras
-
-    config = config or FaceTrainConfig()
-    if is_smoke():
-        config = config.for_smoke()
-    run, state = start_run(out, config, resume, command)
-    train, validation, test = select_splits(load_fer2013(data_dir))
-    if is_smoke():
-        train, validation, test = (_subsample(d, config.smoke_rows, config.seed) for d in (train, validation, test))
-
-    steps_per_epoch = len(train) // config.batch_size
-    if steps_per_epoch == 0:
-        raise DataError(f"{data_dir}: {len(train)} training faces, fewer than one batch of {config.batch_size}")
-    policy = best_mixed_precision_policy()
-    strategy = distribution_strategy()
-    weights = class_sample_weights(train.labels, config.class_weight_power) if config.class_weight_power else None
-    train_ds = make_dataset(
-        train,
-        batch_size=config.batch_size,
-        shuffle=True,
-        seed=config.seed,
-        augment=config.augment,
-        sample_weights=weights,
-        start_epoch=state.epochs_done,
-    )
-    val_ds = make_dataset(validation, batch_size=512)
-
-    with dtype_policy(policy), strategy.scope():
-        if resume:
-            model = keras.models.load_model(run.last_model)
-        else:
-            model = build_face_model(config.model)
-            if init_from is not None:
-                _copy_weights(artifacts.load_model(init_from, kind=FACE_KIND, labels=FER_LABELS)[0], model, init_from)
-            _compile(model, config, steps_per_epoch)
-        state = fit_resumable(
-            model, run, state, train_ds, val_ds, epochs=config.epochs, monitor="val_accuracy", mode="max",
-            patience=config.patience, extra_callbacks=extra_callbacks,
-        )  # fmt: skip
-    export = _float32_copy(model, config.model)
-
-    metrics, reports = {}, {}
-    for split_name, split in (("public_test", validation), ("private_test", test)):
-        for tta in (False, True):
-            probabilities = predict_probabilities(export, split.images, flip_tta=tta)
-            report = classification_metrics(split.labels, probabilities, FER_LABELS)
-            key = f"{split_name}{'_flip_tta' if tta else ''}"
-            reports[key] = report
-            metrics[f"{key}_accuracy"] = report["accuracy"]
-            metrics[f"{key}_macro_f1"] = report["macro_f1"]
-            plot_confusion_matrix(
-                report["confusion"],
-                FER_LABELS,
-                title=f"FER-2013 {key}: accuracy {report['accuracy']:.3f}",
-                path=run.root / f"confusion_{key}.png",
-            )
-    artifacts.write_json_atomic(run.root / "evaluation.json", reports)
-    plot_history(run.read_history(), path=run.root / "curves.png")
-
-    manifest = artifacts.Manifest(
-        kind=FACE_KIND,
-        labels=list(FER_LABELS),
-        input={
-            "shape": [config.model.image_size, config.model.image_size, 1],
-            "dtype": "float32",
-            "range": [0, 255],
-            "item": "one gray face crop",
-        },
-        preprocessing=FACE_PREPROCESSING,
-        metrics=metrics,
-        data={
-            "dataset": "FER-2013",
-            "source": str(Path(data_dir)),
-            "train": f"Training ({len(train)} faces)",
-            "selection": f"PublicTest ({len(validation)} faces): early stopping and best epoch",
-            "test": f"PrivateTest ({len(test)} faces): reported once",
-            "smoke": is_smoke(),
-        },
-        training=training_record(
-            config,
-            state,
-            initialised_from=str(init_from) if init_from is not None else None,
-            compute_policy=policy,
-            replicas=strategy.num_replicas_in_sync,
-        ),
-        extra={"params": int(export.count_params())},
-        embedding=embedding_signature(export),
-    )
-    return artifacts.save_model(export, run.root / "model", manifest)
+    trainer = FaceTrainer(data_dir, for_run(config or FaceTrainConfig()), init_from)
+    return run_training(trainer, out, resume=resume, command=command, extra_callbacks=extra_callbacks)

@@ -15,12 +15,12 @@ import numpy as np
 
 from mepe_utils import artifacts
 from mepe_utils.data.goemotions import TextEmotionData, load_goemotions
-from mepe_utils.data.text_batches import make_text_dataset, tokenize
+from mepe_utils.data.text_batches import TextBatches, tokenize
 from mepe_utils.data.text_normalize import normalize_texts
 from mepe_utils.data.word_coverage import MIN_WORD_COUNT, WORDS_ASSET, fine_tuning_vocabulary, write_vocabulary
 from mepe_utils.evaluation import evaluate_text_scores
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
-from mepe_utils.models.common import EKMAN_OUTPUT, PROBABILITIES_OUTPUT, embedding_signature
+from mepe_utils.models.common import EKMAN_OUTPUT, PROBABILITIES_OUTPUT
 from mepe_utils.models.text import (
     PREPROCESSOR_ASSET,
     TextModelConfig,
@@ -29,9 +29,9 @@ from mepe_utils.models.text import (
     load_preprocessor,
     predict_bucketed,
 )
-from mepe_utils.plots import plot_confusion_matrix, plot_history, plot_per_label_f1
-from mepe_utils.runtime import best_mixed_precision_policy, distribution_strategy, dtype_policy, is_smoke
-from mepe_utils.training.checkpoints import fit_resumable, start_run, training_record
+from mepe_utils.plots import plot_confusion_matrix, plot_per_label_f1
+from mepe_utils.runtime import dtype_policy, is_smoke
+from mepe_utils.training.run import Batches, Evaluation, Trainer, for_run, run_training
 
 TEXT_KIND = artifacts.TEXT_KIND
 MONITOR = f"val_{PROBABILITIES_OUTPUT}_macro_f1"
@@ -48,9 +48,8 @@ class TextTrainConfig:
         peak_learning_rate: AdamW rate after warm-up.
         warmup_fraction: share of all steps spent warming up linearly.
         weight_decay: decoupled AdamW decay (not on biases and LayerNorm).
-        loss: ``"focal"`` (binary focal loss, the answer to label imbalance) or ``"bce"``.
-            Measured on all-MiniLM-L6-v2 (README results): focal 0.516 test macro-F1
-            after 5 epochs at 1e-4, cross-entropy 0.484 after 4 epochs at 1e-4 and 5 at 2e-4.
+        loss: ``"focal"`` (binary focal loss, the answer to label imbalance) or ``"bce"``;
+            the README's results compare the two on all-MiniLM-L6-v2.
         focal_gamma: focusing parameter of the focal loss.
         ekman_loss_weight: weight of the 7-class Ekman head's loss.
         patience: epochs without dev improvement before stopping.
@@ -137,16 +136,6 @@ def _compile(model, config: TextTrainConfig, steps_per_epoch: int) -> None:
     )
 
 
-def float32_copy(model, backbone, config: TextModelConfig):
-    """Rebuilds the classifier with float32 layers and copies the weights (for export)."""
-    backbone_config = backbone.get_config()
-    backbone_config["dtype"] = "float32"
-    with dtype_policy("float32"):
-        export = build_text_classifier(type(backbone).from_config(backbone_config), config)
-    export.set_weights(model.get_weights())
-    return export
-
-
 def write_text_reports(result: dict, folder: Path) -> None:
     """Writes ``evaluation.json``, the per-label F1 chart and the Ekman confusion matrix."""
     artifacts.write_json_atomic(folder / "evaluation.json", result)
@@ -163,18 +152,7 @@ def write_text_reports(result: dict, folder: Path) -> None:
     )
 
 
-def text_manifest_extra(result: dict, **more) -> dict:
-    """The manifest fields every text model carries: thresholds and the chosen Ekman view."""
-    return {
-        "thresholds": result["thresholds"],
-        "ekman_labels": list(FER_LABELS),
-        "ekman_source": result["ekman_source"],
-        "ekman_thresholds": result["ekman_thresholds"],
-        **more,
-    }
-
-
-def goemotions_record(source, data: dict[str, TextEmotionData], **more) -> dict:
+def goemotions_record(source, data: dict[str, TextEmotionData]) -> dict:
     """The manifest's ``data`` block for a model trained on GoEmotions with the dev/test protocol."""
     return {
         "dataset": "GoEmotions (simplified)",
@@ -183,8 +161,109 @@ def goemotions_record(source, data: dict[str, TextEmotionData], **more) -> dict:
         "selection": f"dev ({len(data['dev'])} texts): early stopping, thresholds, Ekman view",
         "test": f"test ({len(data['test'])} texts): reported once",
         "smoke": is_smoke(),
-        **more,
     }
+
+
+def _backbone_of(model):
+    import keras_hub
+
+    return next(layer for layer in model.layers if isinstance(layer, keras_hub.models.Backbone))
+
+
+class TextTrainer(Trainer):
+    """The text classifier's hooks: GoEmotions, length-bucketed seeded batches, AdamW, dev-tuned thresholds.
+
+    Args:
+        data_source: a folder of official GoEmotions TSVs, or ``"hub"``.
+        config: hyper-parameters (shrunk by :func:`~mepe_utils.training.run.for_run`).
+        backbone, preprocessor: already built ones (tiny test models); loaded from
+            ``config.model.preset`` when None.
+    """
+
+    monitor = MONITOR
+    mode = "max"
+    curves = ("loss", f"{PROBABILITIES_OUTPUT}_macro_f1")
+
+    def __init__(self, data_source: str | Path, config: TextTrainConfig, backbone=None, preprocessor=None):
+        super().__init__(config)
+        self.data_source = data_source
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+
+    def load_data(self) -> None:
+        model = self.config.model
+        self.data = load_goemotions_for_run(self.data_source, self.config.smoke_rows)
+        self.preprocessor = self.preprocessor or load_preprocessor(model.preset, model.sequence_length)
+        self.texts = {
+            name: normalize_texts(split.texts, emoji_words=model.emoji_words) for name, split in self.data.items()
+        }
+        self.features = {name: tokenize(self.preprocessor, texts) for name, texts in self.texts.items()}
+
+    def batches(self, start_epoch: int) -> Batches:
+        config = self.config
+        train = TextBatches(
+            self.features["train"], gold_targets(self.data["train"]), batch_size=config.batch_size, shuffle=True,
+            seed=config.seed, start_epoch=start_epoch,
+        )  # fmt: skip
+        dev = TextBatches(self.features["dev"], gold_targets(self.data["dev"]), batch_size=128)
+        return Batches(train, dev, len(train))
+
+    def build_model(self, steps_per_epoch: int):
+        model = build_text_classifier(self.backbone or load_backbone(self.config.model.preset), self.config.model)
+        _compile(model, self.config, steps_per_epoch)
+        return model
+
+    def export(self, model):
+        backbone = _backbone_of(model)
+        backbone_config = backbone.get_config()
+        backbone_config["dtype"] = "float32"
+        with dtype_policy("float32"):
+            export = build_text_classifier(type(backbone).from_config(backbone_config), self.config.model)
+        export.set_weights(model.get_weights())
+        return export
+
+    def evaluate(self, model, folder: Path) -> Evaluation:
+        scores = {split: predict_bucketed(model, self.features[split]) for split in ("dev", "test")}
+        result = evaluate_text_scores(scores, self.data)
+        write_text_reports(result, folder)
+        return Evaluation(result["metrics"], result)
+
+    def manifest(self, model, evaluation: Evaluation) -> artifacts.Manifest:
+        config, result = self.config.model, evaluation.details
+        return artifacts.Manifest(
+            kind=TEXT_KIND,
+            labels=list(GOEMOTIONS_LABELS),
+            input={
+                "item": "one text (str)",
+                "window_tokens": config.sequence_length,
+                "model_inputs": sorted(self.features["train"]),
+            },
+            preprocessing={
+                "tokenizer": f"KerasHub preprocessor of {config.preset}, saved in {PREPROCESSOR_ASSET}/",
+                "truncation": f"texts longer than {config.sequence_length} tokens are truncated",
+                "emoji": "replaced by their English names before tokenising" if config.emoji_words else "as typed",
+                "coverage": f"share of a text's words in {WORDS_ASSET} (train words seen >= {MIN_WORD_COUNT} times)",
+            },
+            metrics=evaluation.metrics,
+            data=goemotions_record(self.data_source, self.data),
+            extra={
+                "thresholds": result["thresholds"],
+                "ekman_labels": list(FER_LABELS),
+                "ekman_source": result["ekman_source"],
+                "ekman_thresholds": result["ekman_thresholds"],
+                "input_kind": "tokens",
+                "preset": config.preset,
+                "emoji_words": config.emoji_words,
+                "params": int(model.count_params()),
+            },
+        )
+
+    def assets(self) -> dict:
+        vocabulary = fine_tuning_vocabulary(self.texts["train"])
+        return {
+            PREPROCESSOR_ASSET: self.preprocessor.save_to_preset,
+            WORDS_ASSET: lambda path: write_vocabulary(vocabulary, path),
+        }
 
 
 def train_text(
@@ -207,82 +286,11 @@ def train_text(
         resume: continue the interrupted run in ``out``.
         command: the command line, recorded in the manifest.
         extra_callbacks: more Keras callbacks for ``fit``.
-        backbone, preprocessor: already built ones (tiny test models); loaded
-            from ``config.model.preset`` when None.
+        backbone, preprocessor: already built ones (tiny test models); loaded from
+            ``config.model.preset`` when None.
 
     Returns:
         The saved-model directory ``out/model``.
     """
-    import keras
-
-    config = config or TextTrainConfig()
-    if is_smoke():
-        config = config.for_smoke()
-    run, state = start_run(out, config, resume, command)
-    data = load_goemotions_for_run(data_source, config.smoke_rows)
-    preprocessor = preprocessor or load_preprocessor(config.model.preset, config.model.sequence_length)
-    emoji_words = config.model.emoji_words
-    model_texts = {name: normalize_texts(split.texts, emoji_words=emoji_words) for name, split in data.items()}
-    features = {name: tokenize(preprocessor, texts) for name, texts in model_texts.items()}
-    train_ds = make_text_dataset(
-        features["train"],
-        gold_targets(data["train"]),
-        batch_size=config.batch_size,
-        shuffle=True,
-        seed=config.seed + state.epochs_done,
-    )
-    dev_ds = make_text_dataset(features["dev"], gold_targets(data["dev"]), batch_size=128, shuffle=False)
-    steps_per_epoch = -(-len(data["train"]) // config.batch_size)
-
-    policy = best_mixed_precision_policy()
-    strategy = distribution_strategy()
-    with dtype_policy(policy), strategy.scope():
-        backbone = backbone or load_backbone(config.model.preset)
-        if resume:
-            model = keras.models.load_model(run.last_model)
-        else:
-            model = build_text_classifier(backbone, config.model)
-            _compile(model, config, steps_per_epoch)
-        state = fit_resumable(
-            model, run, state, train_ds, dev_ds, epochs=config.epochs, monitor=MONITOR, mode="max",
-            patience=config.patience, extra_callbacks=extra_callbacks,
-        )  # fmt: skip
-    export = float32_copy(model, backbone, config.model)
-
-    scores = {split: predict_bucketed(export, features[split]) for split in ("dev", "test")}
-    result = evaluate_text_scores(scores, data)
-    write_text_reports(result, run.root)
-    plot_history(run.read_history(), metrics=("loss", f"{PROBABILITIES_OUTPUT}_macro_f1"), path=run.root / "curves.png")
-
-    manifest = artifacts.Manifest(
-        kind=TEXT_KIND,
-        labels=list(GOEMOTIONS_LABELS),
-        input={
-            "item": "one text (str)",
-            "window_tokens": config.model.sequence_length,
-            "model_inputs": sorted(features["train"]),
-        },
-        preprocessing={
-            "tokenizer": f"KerasHub preprocessor of {config.model.preset}, saved in {PREPROCESSOR_ASSET}/",
-            "truncation": f"texts longer than {config.model.sequence_length} tokens are truncated",
-            "emoji": "replaced by their English names before tokenising" if config.model.emoji_words else "as typed",
-            "coverage": f"share of a text's words found in {WORDS_ASSET} (train words seen >= {MIN_WORD_COUNT} times)",
-        },
-        metrics=result["metrics"],
-        data=goemotions_record(data_source, data),
-        training=training_record(config, state, compute_policy=policy, replicas=strategy.num_replicas_in_sync),
-        embedding=embedding_signature(export),
-        extra=text_manifest_extra(
-            result,
-            input_kind="tokens",
-            preset=config.model.preset,
-            emoji_words=config.model.emoji_words,
-            params=int(export.count_params()),
-        ),
-    )
-    vocabulary = fine_tuning_vocabulary(model_texts["train"])
-    assets = {
-        PREPROCESSOR_ASSET: preprocessor.save_to_preset,
-        WORDS_ASSET: lambda path: write_vocabulary(vocabulary, path),
-    }
-    return artifacts.save_model(export, run.root / "model", manifest, assets=assets)
+    trainer = TextTrainer(data_source, for_run(config or TextTrainConfig()), backbone, preprocessor)
+    return run_training(trainer, out, resume=resume, command=command, extra_callbacks=extra_callbacks)
