@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mepe_utils.errors import MepeError
+from mepe_utils.options import add_config_options, config_from_args
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {}
 
@@ -34,13 +35,6 @@ def _data_dir_arg(parser: argparse.ArgumentParser, what: str) -> None:
 
 def _command_line() -> str:
     return "python -m mepe_utils " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-
-
-def _override(config, args: argparse.Namespace, names: tuple[str, ...]) -> None:
-    """Copies each option in ``names`` that was given on the command line onto ``config``."""
-    for name in names:
-        if getattr(args, name) is not None:
-            setattr(config, name, getattr(args, name))
 
 
 def _goemotions_source(args: argparse.Namespace) -> str | Path:
@@ -103,21 +97,17 @@ def _configure_train_face(parser):
     _data_dir_arg(parser, "FER-2013 folder layout or fer2013.csv")
     parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
-    parser.add_argument("--epochs", type=int, help="planned epochs (the LR schedule spans them)")
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--peak-learning-rate", type=float)
-    parser.add_argument("--warmup-epochs", type=int)
-    parser.add_argument("--patience", type=int, help="epochs without PublicTest improvement before stopping")
-    parser.add_argument("--seed", type=int)
     parser.add_argument("--init-from", help="saved face model whose weights start the run (warm restart)")
+    from mepe_utils.training.face import FaceTrainConfig
+
+    add_config_options(parser, FaceTrainConfig)
 
 
 @command("train-face", "train the FER-2013 face CNN (checkpoints every epoch, --resume)", _configure_train_face)
 def train_face_command(args) -> int:
     from mepe_utils.training.face import FaceTrainConfig, train_face
 
-    config = FaceTrainConfig()
-    _override(config, args, ("epochs", "batch_size", "peak_learning_rate", "warmup_epochs", "patience", "seed"))
+    config = config_from_args(FaceTrainConfig, args)
     saved = train_face(
         _resolve_sub(args.data_dir, "fer2013"),
         args.out,
@@ -158,30 +148,19 @@ def bench_face_command(args) -> int:
 
 
 def _configure_train_text(parser):
-    parser.add_argument(
-        "--preset",
-        help="KerasHub preset, hf:// handle or local Hugging Face checkpoint folder "
-        "(default: hf://distilbert/distilbert-base-uncased)",
-    )
+    from mepe_utils.training.text import TextTrainConfig
+
     _data_dir_arg(parser, "GoEmotions TSV folder, or 'hub' for the Hugging Face dataset")
     parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--peak-learning-rate", type=float)
-    parser.add_argument("--loss", choices=("bce", "focal"))
-    parser.add_argument("--pooling", choices=("mean", "cls"))
-    parser.add_argument("--sequence-length", type=int, help="token window; longer texts are truncated")
-    parser.add_argument("--seed", type=int)
+    add_config_options(parser, TextTrainConfig)
 
 
 @command("train-text", "fine-tune a KerasHub encoder on GoEmotions (checkpoints, --resume)", _configure_train_text)
 def train_text_command(args) -> int:
     from mepe_utils.training.text import TextTrainConfig, train_text
 
-    config = TextTrainConfig()
-    _override(config, args, ("epochs", "batch_size", "peak_learning_rate", "loss", "seed"))
-    _override(config.model, args, ("preset", "pooling", "sequence_length"))
+    config = config_from_args(TextTrainConfig, args)
     source = _goemotions_source(args)
     saved = train_text(source, args.out, config, resume=args.resume, command=_command_line())
     print(f"saved model: {saved}")
@@ -345,7 +324,8 @@ def demo_command(args) -> int:
 # --- entry point ----------------------------------------------------------------------------------
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The ``mepe`` parser; only the ``chosen`` command's options are built (they may import its configs)."""
     parser = argparse.ArgumentParser(
         prog="mepe",
         description="MEPE, the Multimodal Emotion Persona Engine: data, training, evaluation, benchmarks.",
@@ -354,21 +334,24 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, configure, function) in COMMANDS.items():
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        configure(sub)
-        sub.set_defaults(run=function)
+        if name == chosen:
+            configure(sub)
+            sub.set_defaults(run=function)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((word for word in argv if word in COMMANDS), None)
+    if chosen and "--debug" not in argv:
+        from mepe_utils.runtime import import_tensorflow_quietly
+
+        import_tensorflow_quietly()
+    parser = build_parser(chosen)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
         return 0
-    if not args.debug:
-        from mepe_utils.runtime import import_tensorflow_quietly
-
-        import_tensorflow_quietly()
     try:
         return args.run(args)
     except (MepeError, FileNotFoundError, IsADirectoryError, PermissionError) as error:

@@ -32,7 +32,16 @@ ERASE_AREA = (0.02, 0.15)
 
 @dataclass
 class FaceAugmentConfig:
-    """Training-time augmentation of 48x48 faces (pixels 0..255); the module docstring has the distributions."""
+    """Training-time augmentation of 48x48 faces (pixels 0..255); the module docstring has the distributions.
+
+    Attributes:
+        rotation: largest rotation, in turns either way.
+        shift: largest shift, as a fraction of the side, either way.
+        zoom: largest zoom in or out, as a fraction.
+        brightness: largest brightness change, as a fraction of 255, either way.
+        contrast: largest contrast change, as a fraction, either way.
+        erasing: largest probability of erasing a rectangle (the probability is drawn in 0..erasing).
+    """
 
     rotation: float = 0.04
     shift: float = 0.1

@@ -13,7 +13,7 @@ with a layer named ``embedding`` (the pooled, projected text embedding for fusio
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import keras
 import numpy as np
@@ -56,7 +56,7 @@ class TextModelConfig:
 
     preset: str = DISTILBERT_PRESET
     sequence_length: int = 128
-    pooling: str = "mean"
+    pooling: str = field(default="mean", metadata={"choices": ("mean", "cls")})
     embedding_dim: int = 256
     dropout: float = 0.1
     emoji_words: bool = True

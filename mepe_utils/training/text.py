@@ -64,7 +64,7 @@ class TextTrainConfig:
     peak_learning_rate: float = 5e-5
     warmup_fraction: float = 0.1
     weight_decay: float = 0.01
-    loss: str = "focal"
+    loss: str = field(default="focal", metadata={"choices": ("focal", "bce")})
     focal_gamma: float = 2.0
     ekman_loss_weight: float = 0.5
     patience: int = 2
