@@ -169,8 +169,10 @@ display(Image(str(RUN_DIR / "confusion_ekman.png")))
 # `TextEmotionModel` loads the saved folder through the checked loader (hash,
 # labels, Keras safe mode; the tokenizer is an asset beside the model), checks
 # its input (an empty text is an error that says so; a text longer than the
-# window is truncated and flagged) and returns typed readings. The embeddings
-# of the test split are exported for phase 4 (fusion).
+# window is truncated and flagged) and returns typed readings.
+# `embedding_table` runs the model over a whole split once and caches the
+# embeddings and 7-class probabilities, keyed by the model file's sha256: phase 4
+# (fusion) trains on these tables instead of re-running the encoder.
 
 # %%
 from mepe_utils.predictors.text import TextEmotionModel
@@ -180,13 +182,10 @@ for reading in reader.predict(["Thank you so much, this made my day!", "I can't 
     top = sorted(reading.probabilities.items(), key=lambda item: -item[1])[:3]
     print(f"{reading.text!r}: {[f'{name} {p:.2f}' for name, p in top]} | above threshold: {reading.emotions}")
 
-test = data["test"] if not is_smoke() else data["test"].subset(np.arange(64))
-scores = reader.scores(test.texts)
-export = ARTIFACTS / "text_embeddings_test.npz"
-np.savez_compressed(
-    export, ids=np.array(test.ids), embedding=scores["embedding"], probabilities=scores["probabilities"]
-)
-print("exported", scores["embedding"].shape, "embeddings to", export)
+from mepe_utils.predictors.embedding_tables import embedding_table
+
+table = embedding_table(model_dir, "test", SOURCE, ARTIFACTS / "embedding_tables")
+print(f"{len(table)} test texts: embeddings {table.embeddings.shape}, Ekman probabilities {table.probabilities.shape}")
 
 # %% [markdown]
 # ## 5. The saved model
