@@ -279,6 +279,7 @@ def export_model(
     weights_storage: str = "float16",
     quantize: str | None = None,
     card_notes: str = "",
+    command: str = "",
 ) -> Path:
     """Writes a smaller copy of a saved model: half-precision storage or Keras int8 quantisation.
 
@@ -293,6 +294,7 @@ def export_model(
         weights_storage: see :func:`save_model`.
         quantize: a :data:`QUANTIZE_MODES` entry, or None.
         card_notes: markdown appended to the copy's model card.
+        command: the command line that made the copy, recorded in ``extra["exported_from"]``.
 
     Returns:
         The target path.
@@ -309,6 +311,7 @@ def export_model(
         "weights_storage": weights_storage,
         "quantize": quantize,
         "metrics": "measured on the source model",
+        "command": command,
     }
     tops = sorted({Path(name).parts[0] for name in manifest.asset_sha256})
 

@@ -295,8 +295,28 @@ def _configure_export_model(parser):
 def export_model_command(args) -> int:
     from mepe_utils.artifacts import export_model
 
-    saved = export_model(args.source, args.out, weights_storage=args.weights, quantize=args.quantize)
+    saved = export_model(
+        args.source, args.out, weights_storage=args.weights, quantize=args.quantize, command=_command_line()
+    )
     print(f"saved model: {saved}")
+    return 0
+
+
+def _configure_render_docs(parser):
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when a rendered file is stale")
+
+
+@command("render-docs", "render the README's results and the model cards from results/*.json", _configure_render_docs)
+def render_docs_command(args) -> int:
+    from mepe_utils.docs import render_docs, rendered_files
+
+    if args.check:
+        stale = [path for path, content in rendered_files().items() if path.read_text() != content]
+        for path in stale:
+            print(f"stale: {path} (run: mepe render-docs)")
+        return 1 if stale else 0
+    for path in render_docs():
+        print(f"rendered {path}")
     return 0
 
 

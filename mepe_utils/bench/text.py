@@ -21,6 +21,7 @@ from mepe_utils.bench.timing import BENCH_TEXT, format_table, latency_ms
 from mepe_utils.data.check_set import CHECK_SET, load_check_set, score_check_set
 from mepe_utils.data.goemotions import TextEmotionData, load_goemotions
 from mepe_utils.data.word_coverage import LOW_COVERAGE
+from mepe_utils.demo import DEFAULT_TEXT
 from mepe_utils.evaluation import evaluate_text_scores, multilabel_metrics
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
 from mepe_utils.models.common import EKMAN_OUTPUT, PROBABILITIES_OUTPUT
@@ -120,6 +121,32 @@ def emoji_effect(model: TextEmotionModel, data: dict[str, TextEmotionData], eval
     return result
 
 
+def weakest_labels(evaluation: dict, count: int = 5) -> list[dict]:
+    """The ``count`` labels with the lowest test F1 (dev-tuned thresholds), with their test support."""
+    per_label = evaluation["reports"]["test_28_tuned"]["per_label"]
+    ranked = sorted(per_label.items(), key=lambda item: item[1]["f1"])[:count]
+    return [{"label": name, "f1": values["f1"], "support": values["support"]} for name, values in ranked]
+
+
+def demo_reading(model: TextEmotionModel) -> dict:
+    """How the model reads the mission's demo sentence: top Ekman class and the labels above threshold."""
+    reading = model.predict(DEFAULT_TEXT)[0]
+    return {
+        "text": DEFAULT_TEXT,
+        "top_ekman": max(reading.ekman, key=reading.ekman.get),
+        "emotions": reading.emotions,
+        "top_labels": dict(sorted(reading.probabilities.items(), key=lambda item: -item[1])[:3]),
+    }
+
+
+def _weights(manifest) -> str:
+    """How a saved model holds its weights: ``float32``, ``float16 storage`` or ``int8 (Keras quantize)``."""
+    quantize = manifest.extra.get("exported_from", {}).get("quantize")
+    if quantize:
+        return f"{quantize} (Keras quantize)"
+    return "float16 storage" if manifest.weights_storage == "float16" else "float32"
+
+
 def _top_classes(ekman_scores: np.ndarray) -> list[str]:
     return [FER_LABELS[i] for i in np.asarray(ekman_scores).argmax(axis=1)]
 
@@ -163,8 +190,10 @@ def run_text_benchmark(
             "latency_ms_p50": latency_ms(lambda m=model: m.scores([BENCH_TEXT]), calls=calls)["p50"],
             "params": int(model.model.count_params()),
             "file_mb": _file_mb(directory),
-            "weights_storage": model.manifest.weights_storage,
+            "weights": _weights(model.manifest),
             "emoji_texts_in_test": emoji_effect(model, data, evaluation),
+            "demo_sentence": demo_reading(model),
+            "weakest_labels": weakest_labels(evaluation),
         }
     baseline = TfidfLogisticBaseline.fit(data["train"])
     scores = {split: baseline.scores(data[split].texts) for split in ("dev", "test")}
