@@ -32,6 +32,7 @@ def bench_face(data, model_dir, peer, *more: str) -> int:
     return main(["bench-face", "--data-dir", str(data), "--model", str(model_dir), "--peer", str(peer), *more])
 
 
+@pytest.mark.slow
 def test_bench_face_writes_both_models_with_the_agreed_keys(tmp_path, tiny_face_model_dir, tiny_peer, capsys):
     data = write_fer_folder(tmp_path / "fer", per_class=2)
     out = tmp_path / "bench.json"

@@ -2,10 +2,13 @@
 
 import json
 
+import pytest
+
 from mepe_utils.bench.inference import COLUMNS
 from mepe_utils.cli import main
 
 
+@pytest.mark.slow
 def test_bench_inference_measures_both_predictors(tiny_text_model_dir, tiny_face_model_dir, tmp_path, capsys):
     out = tmp_path / "inference.json"
     args = ["--text-model", str(tiny_text_model_dir), "--face-model", str(tiny_face_model_dir)]
@@ -20,7 +23,6 @@ def test_bench_inference_measures_both_predictors(tiny_text_model_dir, tiny_face
 
 
 def test_a_failing_worker_is_reported(tmp_path, tiny_face_model_dir):
-    import pytest
 
     from mepe_utils.bench.inference import measure_in_fresh_process
     from mepe_utils.errors import MepeError

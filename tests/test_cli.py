@@ -2,10 +2,13 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from conftest import write_fer_folder, write_goemotions_folder
 from mepe_utils.cli import main
 
 
+@pytest.mark.slow
 def test_help_lists_the_subcommands():
     result = subprocess.run([sys.executable, "-m", "mepe_utils", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
@@ -23,6 +26,7 @@ def test_data_summary_counts_a_data_folder(tmp_path, capsys):
     assert "goemotions test" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "mepe_utils", "data-summary", "--data-dir", str(tmp_path / "absent")],

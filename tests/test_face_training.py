@@ -26,6 +26,7 @@ def fer_dir(tmp_path_factory):
     return write_fer_folder(tmp_path_factory.mktemp("fer"), per_class=4)
 
 
+@pytest.mark.slow
 def test_a_tiny_run_saves_a_checked_model_with_metrics_and_plots(fer_dir, tmp_path, monkeypatch):
     monkeypatch.delenv("MEPE_SMOKE", raising=False)
     saved = train_face(fer_dir, tmp_path / "run", _tiny_config(epochs=1), command="pytest")
@@ -38,6 +39,7 @@ def test_a_tiny_run_saves_a_checked_model_with_metrics_and_plots(fer_dir, tmp_pa
         assert (tmp_path / "run" / name).is_file()
 
 
+@pytest.mark.slow
 def test_an_interrupted_run_resumes_from_its_last_checkpoint(fer_dir, tmp_path, monkeypatch):
     monkeypatch.delenv("MEPE_SMOKE", raising=False)
     run = tmp_path / "run"
@@ -64,6 +66,7 @@ def test_an_interrupted_run_resumes_from_its_last_checkpoint(fer_dir, tmp_path, 
     assert artifacts.read_manifest(saved).training["epochs_run"] == 2
 
 
+@pytest.mark.slow
 def test_a_warm_restart_starts_from_the_given_model_and_refuses_another_architecture(fer_dir, tmp_path, monkeypatch):
     monkeypatch.delenv("MEPE_SMOKE", raising=False)
     first = train_face(fer_dir, tmp_path / "first", _tiny_config(epochs=1))
@@ -134,6 +137,7 @@ train_face(data_dir, out, config, resume=True, command="resumed")
 """
 
 
+@pytest.mark.slow
 def test_face_training_runs_and_resumes_on_the_jax_backend_without_tensorflow(fer_dir, tmp_path):
     """The GPU path of runtimes that ship JAX but no TensorFlow (FaceBatches instead of tf.data)."""
     import os

@@ -31,6 +31,7 @@ def test_notebook_matches_its_percent_script_and_has_no_outputs(path):
             assert not cell.outputs and cell.execution_count is None, f"{path.name}: strip outputs before committing"
 
 
+@pytest.mark.slow
 @pytest.mark.real_data
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_top_to_bottom_in_smoke_mode(path, tmp_path, monkeypatch, real_data_dir):

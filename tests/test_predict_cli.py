@@ -78,6 +78,7 @@ def test_a_tampered_model_is_refused_in_one_line(tiny_face_model_dir, photos, tm
     assert "sha256" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_same_input_gives_the_same_output_in_two_processes(tiny_text_model_dir, tiny_face_model_dir, photos):
     import subprocess
     import sys
@@ -96,6 +97,7 @@ def test_the_same_input_gives_the_same_output_in_two_processes(tiny_text_model_d
         assert outputs[0] == outputs[1] and json.loads(outputs[0])[0]["embedding"]
 
 
+@pytest.mark.slow
 def test_a_fresh_process_prints_exactly_one_error_line(tiny_text_model_dir):
     import os
     import subprocess

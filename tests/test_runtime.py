@@ -54,6 +54,7 @@ def test_policy_and_strategy_follow_this_machine():
     assert runtime.distribution_strategy().num_replicas_in_sync == (len(gpus) if len(gpus) > 1 else 1)
 
 
+@pytest.mark.slow
 def test_keras_backend_is_read_without_importing_keras(tmp_path):
     import os
     import subprocess

@@ -210,6 +210,7 @@ def test_an_int8_export_loads_in_safe_mode(tiny_text_model_dir, tmp_path):
 # --- bench-text -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bench_text_writes_the_agreed_keys(tiny_text_model_dir, tmp_path, capsys):
     from conftest import write_goemotions_folder
     from mepe_utils.bench.text import COLUMNS
