@@ -175,7 +175,7 @@ def render_context(results_dir: Path = RESULTS_DIR, models_dir: Path = SHIPPED_M
         ),
         text_check_by_kind=", ".join(f"{kind} {value:.2f}" for kind, value in check["accuracy_by_kind"].items()),
         text_misread="\n".join(
-            f"- \"{miss['text']}\": read {miss['read']}, expected {miss['expected']}" for miss in check["misread"]
+            f'- "{miss["text"]}": read {miss["read"]}, expected {miss["expected"]}' for miss in check["misread"]
         )
         or "(none)",
     )

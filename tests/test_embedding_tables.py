@@ -54,3 +54,15 @@ def test_an_unknown_split_is_a_clear_error(tiny_text_model_dir, tmp_path):
 
     with pytest.raises(DataError, match="validation.tsv"):
         embedding_table(tiny_text_model_dir, "validation", write_goemotions_folder(tmp_path / "g"), tmp_path / "c")
+
+
+def test_a_degraded_face_table_is_cached_apart_and_differs(tiny_face_model_dir, tiny_text_model_dir, tmp_path):
+    fer = write_fer_folder(tmp_path / "fer", per_class=2)
+    clean = embedding_table(tiny_face_model_dir, "PublicTest", fer, tmp_path / "cache")
+    blurred = embedding_table(tiny_face_model_dir, "PublicTest", fer, tmp_path / "cache", degradation="blur")
+    assert (clean.labels == blurred.labels).all() and not np.allclose(clean.embeddings, blurred.embeddings)
+    cached = sorted(path.name.split("-")[-1] for path in (tmp_path / "cache").iterdir())
+    assert cached == ["PublicTest+blur.npz", "PublicTest.npz"]
+    goemotions = write_goemotions_folder(tmp_path / "goemotions")
+    with pytest.raises(ValueError, match="degradations apply to faces"):
+        embedding_table(tiny_text_model_dir, "dev", goemotions, tmp_path / "cache", degradation="blur")

@@ -61,27 +61,32 @@ class EmbeddingTable:
         return len(self.ids)
 
 
-def table_path(cache_dir: str | Path, manifest: artifacts.Manifest, split: str) -> Path:
-    """Where the table of ``manifest``'s model over ``split`` is cached."""
-    return Path(cache_dir) / f"{manifest.kind}-{manifest.model_sha256[:16]}-{split}.npz"
+def table_path(cache_dir: str | Path, manifest: artifacts.Manifest, split: str, degradation: str | None = None) -> Path:
+    """Where the table of ``manifest``'s model over ``split`` (faces degraded by ``degradation``) is cached."""
+    suffix = f"+{degradation}" if degradation else ""
+    return Path(cache_dir) / f"{manifest.kind}-{manifest.model_sha256[:16]}-{split}{suffix}.npz"
 
 
-def _compute_text(model_dir: Path, split: str, source) -> tuple[np.ndarray, ...]:
+def _compute_text(model_dir: Path, split: str, source, degradation: str | None) -> tuple[np.ndarray, ...]:
     from mepe_utils.data.goemotions import load_goemotions
     from mepe_utils.predictors.text import TextEmotionModel
 
+    if degradation:
+        raise ValueError(f"degradations apply to faces, not texts (got {degradation!r})")
     data = load_goemotions(source, splits=(split,))[split]
     scores = TextEmotionModel.load(model_dir).scores(data.texts)
     return np.array(data.ids), data.ekman, scores[EKMAN_OUTPUT], scores[EMBEDDING_LAYER]
 
 
-def _compute_face(model_dir: Path, split: str, source) -> tuple[np.ndarray, ...]:
+def _compute_face(model_dir: Path, split: str, source, degradation: str | None) -> tuple[np.ndarray, ...]:
+    from mepe_utils.data.face_degrade import degrade
     from mepe_utils.data.fer2013 import load_fer2013
     from mepe_utils.predictors.face import FaceEmotionModel
 
     data = load_fer2013(source).split(split)
+    images = degrade(data.images, degradation) if degradation else data.images
     model = FaceEmotionModel.load(model_dir)
-    parts = [model.scores(data.images[start : start + FACE_BATCH]) for start in range(0, len(data), FACE_BATCH)]
+    parts = [model.scores(images[start : start + FACE_BATCH]) for start in range(0, len(data), FACE_BATCH)]
     ids = np.array([f"{split}:{row}" for row in range(len(data))])
     labels = np.eye(NUM_FER, dtype=np.uint8)[data.labels]
     return (
@@ -92,7 +97,9 @@ def _compute_face(model_dir: Path, split: str, source) -> tuple[np.ndarray, ...]
     )
 
 
-def embedding_table(model_dir: str | Path, split: str, data_source, cache_dir: str | Path) -> EmbeddingTable:
+def embedding_table(
+    model_dir: str | Path, split: str, data_source, cache_dir: str | Path, degradation: str | None = None
+) -> EmbeddingTable:
     """The table of a saved model over a split: read from the cache, or computed and cached.
 
     Args:
@@ -100,19 +107,21 @@ def embedding_table(model_dir: str | Path, split: str, data_source, cache_dir: s
         split: the split to run over.
         data_source: the GoEmotions source (TSV folder or ``"hub"``) or the FER-2013 folder / CSV.
         cache_dir: the cache folder (created when missing).
+        degradation: for a face model, a :data:`~mepe_utils.data.face_degrade.DEGRADATIONS` name
+            applied to every face first (seeded, so the table is the same each time).
 
     Returns:
         The table; written atomically to :func:`table_path` when it was computed.
     """
     model_dir = Path(model_dir)
     manifest = artifacts.read_manifest(model_dir)
-    path = table_path(cache_dir, manifest, split)
+    path = table_path(cache_dir, manifest, split, degradation)
     if path.is_file():
         with np.load(path, allow_pickle=False) as stored:
             if str(stored["model_sha256"]) == manifest.model_sha256:
                 return EmbeddingTable(manifest.kind, split, manifest.model_sha256, *(stored[k] for k in _COLUMNS))
     compute = {artifacts.TEXT_KIND: _compute_text, artifacts.FACE_KIND: _compute_face}[manifest.kind]
-    columns = compute(model_dir, split, data_source)
+    columns = compute(model_dir, split, data_source, degradation)
     table = EmbeddingTable(manifest.kind, split, manifest.model_sha256, *columns)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.npz")

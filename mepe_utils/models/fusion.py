@@ -1,0 +1,136 @@
+"""The fusion model: a gated multimodal unit (GMU) over the text and face readings.
+
+Arevalo et al. (2017), "Gated Multimodal Units for Information Fusion"::
+
+    h_t = tanh(W_t x_t)            the text's view
+    h_f = tanh(W_f x_f)            the face's view
+    z   = sigmoid(W_z [x_t; x_f])  a gate per unit: how much of the text to take
+    h   = z * h_t + (1 - z) * h_f  the fused vector: MEPE's persona embedding
+
+Each input ``x`` is an encoder's embedding with its 7 class probabilities
+appended. A third input, ``presence`` (batch, 2) = [text present, face
+present], says which signals exist: an absent input is zeroed and the gate is
+forced to take all of the other (z = 1 with the face missing, z = 0 with the
+text missing), so the model answers from one signal without a special code
+path, and training with modality dropout teaches its head to do so.
+
+The model's outputs::
+
+    {"probabilities": (batch, 7) softmax, FER order,
+     "gate":          (batch, units) z, the per-unit weight of the text,
+     "persona_embedding": (batch, units) h}
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import keras
+from keras import layers, ops
+
+from mepe_utils.labels import NUM_FER
+from mepe_utils.models.common import PROBABILITIES_OUTPUT
+
+PERSONA_EMBEDDING = "persona_embedding"
+"""The fused vector's layer and output name: the persona embedding phase 5 reads."""
+GATE_OUTPUT = "gate"
+TEXT_INPUT, FACE_INPUT, PRESENCE_INPUT = "text", "face", "presence"
+
+
+@keras.saving.register_keras_serializable(package="mepe")
+class GatedMultimodalUnit(layers.Layer):
+    """The GMU over two inputs with a presence mask; returns ``(h, z)``.
+
+    Args:
+        units: width of ``h`` and ``z``.
+
+    Call arguments:
+        text: (batch, d_t) text features.
+        face: (batch, d_f) face features.
+        presence: (batch, 2) 1/0 for [text present, face present]; at least one present per row.
+    """
+
+    def __init__(self, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, text_shape, face_shape, presence_shape):
+        d_t, d_f = text_shape[-1], face_shape[-1]
+        self.text_kernel = self.add_weight(name="text_kernel", shape=(d_t, self.units), initializer="glorot_uniform")
+        self.text_bias = self.add_weight(name="text_bias", shape=(self.units,), initializer="zeros")
+        self.face_kernel = self.add_weight(name="face_kernel", shape=(d_f, self.units), initializer="glorot_uniform")
+        self.face_bias = self.add_weight(name="face_bias", shape=(self.units,), initializer="zeros")
+        self.gate_kernel = self.add_weight(
+            name="gate_kernel", shape=(d_t + d_f, self.units), initializer="glorot_uniform"
+        )
+        self.gate_bias = self.add_weight(name="gate_bias", shape=(self.units,), initializer="zeros")
+
+    def call(self, text, face, presence):
+        presence = ops.cast(presence, text.dtype)
+        text_present, face_present = presence[:, 0:1], presence[:, 1:2]
+        text = text * text_present
+        face = face * face_present
+        h_text = ops.tanh(ops.matmul(text, self.text_kernel) + self.text_bias)
+        h_face = ops.tanh(ops.matmul(face, self.face_kernel) + self.face_bias)
+        learned = ops.sigmoid(ops.matmul(ops.concatenate([text, face], axis=-1), self.gate_kernel) + self.gate_bias)
+        gate = learned * text_present * face_present + text_present * (1.0 - face_present)
+        return gate * h_text + (1.0 - gate) * h_face, gate
+
+    def compute_output_shape(self, text_shape, face_shape, presence_shape):
+        return (text_shape[0], self.units), (text_shape[0], self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
+
+
+@dataclass
+class FusionConfig:
+    """The fusion model.
+
+    Attributes:
+        units: width of the GMU (the persona embedding).
+        dropout: dropout on the persona embedding before the class head.
+        kind: ``"gmu"``, or ``"concat"`` for the baseline: an MLP on the concatenated
+            inputs (absent ones zeroed) with the same width and head.
+    """
+
+    units: int = 64
+    dropout: float = 0.2
+    kind: str = "gmu"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def build_fusion_model(text_dim: int, face_dim: int, config: FusionConfig | None = None) -> keras.Model:
+    """The fusion model from (text features, face features, presence) to class probabilities.
+
+    Args:
+        text_dim: the text features' width (embedding + 7 probabilities).
+        face_dim: the face features' width.
+        config: the model's settings.
+
+    Returns:
+        A functional model with dict inputs ``{"text", "face", "presence"}`` and dict
+        outputs ``{"probabilities", "persona_embedding"[, "gate"]}`` (no gate for ``concat``).
+    """
+    config = config or FusionConfig()
+    text = keras.Input((text_dim,), name=TEXT_INPUT)
+    face = keras.Input((face_dim,), name=FACE_INPUT)
+    presence = keras.Input((2,), name=PRESENCE_INPUT)
+    outputs = {}
+    if config.kind == "gmu":
+        fused, gate = GatedMultimodalUnit(config.units, name="gmu")(text, face, presence)
+        outputs[GATE_OUTPUT] = layers.Identity(name=GATE_OUTPUT)(gate)
+    elif config.kind == "concat":
+        masked_text = layers.Multiply(name="text_present")([text, presence[:, 0:1]])
+        masked_face = layers.Multiply(name="face_present")([face, presence[:, 1:2]])
+        joined = layers.Concatenate(name="joined")([masked_text, masked_face, presence])
+        fused = layers.Dense(config.units, activation="tanh", name="fused")(joined)
+    else:
+        raise ValueError(f"kind must be 'gmu' or 'concat', got {config.kind!r}")
+    persona = layers.Identity(name=PERSONA_EMBEDDING)(fused)
+    x = layers.Dropout(config.dropout, name="head_dropout")(persona)
+    outputs[PROBABILITIES_OUTPUT] = layers.Dense(NUM_FER, activation="softmax", name=PROBABILITIES_OUTPUT)(x)
+    outputs[PERSONA_EMBEDDING] = persona
+    return keras.Model({TEXT_INPUT: text, FACE_INPUT: face, PRESENCE_INPUT: presence}, outputs, name="mepe_fusion")
