@@ -40,6 +40,7 @@ WEIGHTS_STORAGE = ("float32", "float16")
 """How ``model.keras`` stores float weights; the model computes in float32 either way."""
 FACE_KIND = "face-emotion"
 TEXT_KIND = "text-emotion"
+FUSION_KIND = "fusion"
 
 
 def sha256_of(path: str | Path) -> str:

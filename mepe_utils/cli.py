@@ -201,6 +201,42 @@ def bench_text_command(args) -> int:
     return 0
 
 
+# --- fusion ---------------------------------------------------------------------------------------
+
+
+def _configure_train_fusion(parser):
+    from mepe_utils.training.fusion import FusionTrainConfig
+
+    parser.add_argument("--data-dir", help="folder holding goemotions/ and fer2013/ (default: $MEPE_DATA_DIR)")
+    parser.add_argument("--text-model", help="MEPE saved text model (default: assets/models/text)")
+    parser.add_argument("--face-model", help="MEPE saved face model (default: assets/models/face)")
+    parser.add_argument("--cache-dir", help="embedding-table cache (default: $MEPE_ARTIFACTS/embedding_tables)")
+    parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    add_config_options(parser, FusionTrainConfig)
+
+
+@command("train-fusion", "train the gated fusion of text and face readings (--resume)", _configure_train_fusion)
+def train_fusion_command(args) -> int:
+    from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
+    from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
+    from mepe_utils.runtime import resolve_artifacts_dir, resolve_data_dir
+    from mepe_utils.training.fusion import FusionSources, FusionTrainConfig, train_fusion
+
+    data = Path(args.data_dir) if args.data_dir else resolve_data_dir()
+    sources = FusionSources(
+        text_model=Path(args.text_model or SHIPPED_TEXT_MODEL),
+        face_model=Path(args.face_model or SHIPPED_FACE_MODEL),
+        goemotions=data / "goemotions",
+        fer2013=data / "fer2013",
+        cache_dir=Path(args.cache_dir) if args.cache_dir else resolve_artifacts_dir() / "embedding_tables",
+    )
+    config = config_from_args(FusionTrainConfig, args)
+    saved = train_fusion(sources, args.out, config, resume=args.resume, command=_command_line())
+    print(f"saved model: {saved}")
+    return 0
+
+
 # --- inference ------------------------------------------------------------------------------------
 
 

@@ -35,14 +35,13 @@ def with_embedding(model: keras.Model, layer: str = EMBEDDING_LAYER) -> keras.Mo
 
 
 def embedding_signature(model: keras.Model, layer: str = EMBEDDING_LAYER) -> dict:
-    """``{"layer", "width", "activation"}`` of the model's named embedding layer, or ``{}`` without one."""
+    """``{"layer", "width"[, "activation"]}`` of the model's named embedding layer, or ``{}`` without one."""
     try:
         found = model.get_layer(layer)
     except ValueError:
         return {}
+    signature = {"layer": layer, "width": int(found.output.shape[-1])}
     activation = getattr(found, "activation", None)
-    return {
-        "layer": layer,
-        "width": int(found.output.shape[-1]),
-        "activation": getattr(activation, "__name__", str(activation)),
-    }
+    if activation is not None:
+        signature["activation"] = getattr(activation, "__name__", str(activation))
+    return signature

@@ -23,7 +23,7 @@ The model's outputs::
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import keras
 from keras import layers, ops
@@ -96,7 +96,7 @@ class FusionConfig:
 
     units: int = 64
     dropout: float = 0.2
-    kind: str = "gmu"
+    kind: str = field(default="gmu", metadata={"choices": ("gmu", "concat")})
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mepe_utils import artifacts
-from mepe_utils.models.common import embedding_signature
+from mepe_utils.models.common import EMBEDDING_LAYER, embedding_signature
 from mepe_utils.plots import plot_history
 from mepe_utils.runtime import best_mixed_precision_policy, distribution_strategy, dtype_policy, is_smoke
 from mepe_utils.training.checkpoints import fit_resumable, start_run, training_record
@@ -70,11 +70,13 @@ class Trainer(abc.ABC):
         monitor: the logged validation metric that picks the best epoch.
         mode: ``"max"`` or ``"min"`` for ``monitor``.
         curves: the metrics drawn in ``curves.png``.
+        embedding_layer: the named layer whose output is the model's embedding (recorded in the manifest).
     """
 
     monitor: str = "val_loss"
     mode: str = "min"
     curves: tuple[str, ...] = ("loss",)
+    embedding_layer: str = EMBEDDING_LAYER
 
     def __init__(self, config):
         self.config = config
@@ -149,5 +151,5 @@ def run_training(
     manifest.training = training_record(
         config, state, compute_policy=policy, replicas=strategy.num_replicas_in_sync, **trainer.training_details()
     )
-    manifest.embedding = embedding_signature(export)
+    manifest.embedding = embedding_signature(export, trainer.embedding_layer)
     return artifacts.save_model(export, run.root / "model", manifest, assets=trainer.assets())

@@ -1,0 +1,58 @@
+"""A tiny end-to-end fusion training over tiny encoders' cached readings."""
+
+import json
+
+import numpy as np
+import pytest
+
+from conftest import write_fer_folder
+from mepe_utils.models.fusion import FusionConfig
+from mepe_utils.training.fusion import FusionSources, FusionTrainConfig, train_fusion
+from mepe_utils.training.fusion_batches import SignalDropout, presence_rows
+
+
+def _goemotions_with_every_class(root):
+    """A GoEmotions folder whose splits hold a single-class text of every Ekman class."""
+    from conftest import write_goemotions_folder
+    from mepe_utils.labels import GOEMOTIONS_LABELS
+
+    write_goemotions_folder(root)
+    ids = {
+        name: GOEMOTIONS_LABELS.index(name)
+        for name in ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral")
+    }
+    for split in ("train", "dev", "test"):
+        lines = [f"text {name} {i}\t{label}\t{split}{name}{i}" for name, label in ids.items() for i in range(2)]
+        (root / f"{split}.tsv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+def test_presence_rows_lose_at_most_one_signal():
+    presence = presence_rows(10_000, SignalDropout(text_missing=0.2, face_missing=0.3), np.random.default_rng(0))
+    assert (presence.sum(axis=1) >= 1).all()
+    assert abs((presence[:, 0] == 0).mean() - 0.2) < 0.02 and abs((presence[:, 1] == 0).mean() - 0.3) < 0.02
+
+
+@pytest.mark.slow
+def test_a_tiny_fusion_run_saves_a_model_that_names_its_encoders(tiny_text_model_dir, tiny_face_model_dir, tmp_path):
+    from mepe_utils.artifacts import FUSION_KIND, load_model, read_manifest
+
+    sources = FusionSources(
+        text_model=tiny_text_model_dir,
+        face_model=tiny_face_model_dir,
+        goemotions=_goemotions_with_every_class(tmp_path / "goemotions"),
+        fer2013=write_fer_folder(tmp_path / "fer", per_class=3),
+        cache_dir=tmp_path / "tables",
+    )
+    config = FusionTrainConfig(model=FusionConfig(units=4), epochs=2, batch_size=8)
+    saved = train_fusion(sources, tmp_path / "run", config)
+    manifest = read_manifest(saved)
+    assert manifest.kind == FUSION_KIND and manifest.embedding == {"layer": "persona_embedding", "width": 4}
+    assert manifest.extra["encoders"]["text"]["model_sha256"] == read_manifest(tiny_text_model_dir).model_sha256
+    assert manifest.extra["encoders"]["face"]["labels"][0] == "angry"
+    assert 0.0 <= manifest.metrics["test_accuracy_mean"] <= 1.0 and "test_accuracy_std" in manifest.metrics
+    assert len(json.loads((tmp_path / "run" / "evaluation.json").read_text())["test_pairings"]) == 5
+    model, _ = load_model(saved)
+    assert set(model.output) == {"probabilities", "gate", "persona_embedding"}
+    tables = sorted(path.name.rsplit("-", 1)[-1] for path in (tmp_path / "tables").iterdir())
+    assert "Training+blur.npz" in tables and "train.npz" in tables
