@@ -56,3 +56,58 @@ def test_a_tiny_fusion_run_saves_a_model_that_names_its_encoders(tiny_text_model
     assert set(model.output) == {"probabilities", "gate", "persona_embedding"}
     tables = sorted(path.name.rsplit("-", 1)[-1] for path in (tmp_path / "tables").iterdir())
     assert "Training+blur.npz" in tables and "train.npz" in tables
+
+
+@pytest.fixture(scope="module")
+def tiny_fusion(tiny_text_model_dir, tiny_face_model_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("fusion")
+    sources = FusionSources(
+        text_model=tiny_text_model_dir,
+        face_model=tiny_face_model_dir,
+        goemotions=_goemotions_with_every_class(root / "goemotions"),
+        fer2013=write_fer_folder(root / "fer", per_class=2),
+        cache_dir=root / "tables",
+    )
+    return train_fusion(sources, root / "run", FusionTrainConfig(model=FusionConfig(units=4), epochs=1, batch_size=8))
+
+
+@pytest.mark.slow
+def test_analyze_fuses_what_is_there_and_names_what_is_missing(tiny_fusion, tiny_text_model_dir, tiny_face_model_dir):
+    import skimage.data
+
+    from mepe_utils.errors import MepeError
+    from mepe_utils.predictors.fusion import FusionModel
+
+    fusion = FusionModel.load(tiny_fusion, tiny_text_model_dir, tiny_face_model_dir)
+    photo, wall = skimage.data.astronaut(), np.full((200, 300, 3), 180, np.uint8)
+    both = fusion.analyze("I love this", photo)
+    assert both.missing == [] and 0 < both.gate_text < 1 and abs(sum(both.probabilities.values()) - 1) < 1e-4
+    assert both.persona_embedding.shape == (4,) and both.face.found
+    text_only = fusion.analyze("I love this")
+    assert text_only.missing == ["face"] and text_only.gate_text == 1.0
+    no_face = fusion.analyze("I love this", wall)
+    assert no_face.missing == ["face"] and no_face.face is not None and not no_face.face.found
+    assert fusion.analyze(photo=photo).gate_text == 0.0
+    with pytest.raises(MepeError, match="nothing to read"):
+        fusion.analyze()
+    with pytest.raises(MepeError, match="no face found in the photo and no text given"):
+        fusion.analyze(photo=wall)
+
+
+@pytest.mark.slow
+def test_a_fusion_model_refuses_an_encoder_it_was_not_trained_on(tiny_fusion, tiny_text_model_dir, tiny_face_model_dir):
+    from mepe_utils.errors import ModelFileError
+    from mepe_utils.predictors.fusion import FusionModel
+
+    other_face = _other_face_model(tiny_face_model_dir)
+    with pytest.raises(ModelFileError, match="trained on the face model with sha256"):
+        FusionModel.load(tiny_fusion, tiny_text_model_dir, other_face)
+
+
+def _other_face_model(directory):
+    """A face model with other weights: the tiny one re-saved after a perturbation."""
+    from mepe_utils import artifacts
+
+    model, manifest = artifacts.load_model(directory)
+    model.set_weights([w + 0.01 for w in model.get_weights()])
+    return artifacts.save_model(model, directory.parent / "other_face", manifest)

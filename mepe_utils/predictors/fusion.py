@@ -1,0 +1,137 @@
+"""A loaded fusion model with its two encoders: a sentence and/or a photo -> one fused emotion reading.
+
+The fusion model was trained on the readings of two particular encoder files;
+loading checks that the text and face models given (by default the shipped
+ones) are those files, by sha256, and refuses others. A missing signal (no
+text, no photo, or a photo without a face) is part of the answer, not an
+error: the gate then takes all of the other signal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mepe_utils import artifacts
+from mepe_utils.errors import MepeError, ModelFileError
+from mepe_utils.labels import FER_LABELS
+from mepe_utils.models.common import PROBABILITIES_OUTPUT
+from mepe_utils.models.fusion import FACE_INPUT, GATE_OUTPUT, PERSONA_EMBEDDING, PRESENCE_INPUT, TEXT_INPUT
+from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotion, FaceEmotionModel
+from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotion, TextEmotionModel
+from mepe_utils.runtime import SHIPPED_MODELS_DIR
+
+SHIPPED_FUSION_MODEL = SHIPPED_MODELS_DIR / "fusion"
+
+
+@dataclass
+class FusedEmotion:
+    """The fused reading of a sentence and a photo.
+
+    Attributes:
+        probabilities: FER label -> fused probability (7).
+        top_label: the most probable label.
+        gate_text: the mean gate toward the text (1 = all text, 0 = all face).
+        missing: the signals that were absent (``"text"``, ``"face"``).
+        persona_embedding: the fused vector phase 5 reads.
+        text: the text reading (None without a text).
+        face: the face reading (None without a photo; ``found`` False without a face).
+    """
+
+    probabilities: dict[str, float]
+    top_label: str
+    gate_text: float
+    missing: list[str]
+    persona_embedding: np.ndarray
+    text: TextEmotion | None
+    face: FaceEmotion | None
+
+
+def text_features(reading: TextEmotion) -> np.ndarray:
+    """The fusion model's text input: the embedding, then the Ekman view in FER order."""
+    return np.concatenate([reading.embedding, [reading.ekman[name] for name in FER_LABELS]]).astype(np.float32)
+
+
+def face_features(reading: FaceEmotion) -> np.ndarray:
+    """The fusion model's face input: the embedding, then the 7 probabilities in FER order."""
+    return np.concatenate([reading.embedding, [reading.probabilities[name] for name in FER_LABELS]]).astype(np.float32)
+
+
+class FusionModel:
+    """A checked fusion model and the two encoders it was trained on.
+
+    Attributes:
+        manifest: the fusion model's manifest (``extra.encoders`` names the encoders' hashes).
+        text_reader: the text encoder.
+        face_reader: the face encoder.
+    """
+
+    def __init__(
+        self, model, manifest: artifacts.Manifest, text_reader: TextEmotionModel, face_reader: FaceEmotionModel
+    ):
+        self.model = model
+        self.manifest = manifest
+        self.text_reader = text_reader
+        self.face_reader = face_reader
+        self.input_dims = {name: int(model.input[name].shape[-1]) for name in (TEXT_INPUT, FACE_INPUT)}
+
+    @classmethod
+    def load(
+        cls,
+        directory: str | Path = SHIPPED_FUSION_MODEL,
+        text_model: str | Path = SHIPPED_TEXT_MODEL,
+        face_model: str | Path = SHIPPED_FACE_MODEL,
+    ) -> FusionModel:
+        """Loads the fusion model and its encoders; refuses encoders it was not trained on.
+
+        Raises:
+            ModelFileError: any of the three fails its checks, or an encoder's sha256
+                differs from the one the fusion model was trained on.
+        """
+        model, manifest = artifacts.load_model(directory, kind=artifacts.FUSION_KIND, labels=FER_LABELS)
+        readers = {"text": TextEmotionModel.load(text_model), "face": FaceEmotionModel.load(face_model)}
+        for name, reader in readers.items():
+            expected = manifest.extra["encoders"][name]["model_sha256"]
+            if reader.manifest.model_sha256 != expected:
+                raise ModelFileError(
+                    f"{directory}: trained on the {name} model with sha256 {expected[:12]}..., "
+                    f"not on {reader.manifest.model_sha256[:12]}...; retrain it (mepe train-fusion) or pass that model"
+                )
+        return cls(model, manifest, readers["text"], readers["face"])
+
+    def analyze(self, text: str | None = None, photo=None) -> FusedEmotion:
+        """Reads a sentence, a photo, or both, and fuses what is there.
+
+        Args:
+            text: the person's words (None when there are none).
+            photo: a path, array or PIL image (None when there is none).
+
+        Raises:
+            MepeError: neither a text nor a photo was given.
+            TextInputError, ImageError: a bad text or photo (see the text and face predictors).
+        """
+        if text is None and photo is None:
+            raise MepeError("nothing to read: give a text, a photo or both")
+        text_reading = self.text_reader.predict(text)[0] if text is not None else None
+        face_reading = self.face_reader.predict(photo)[0] if photo is not None else None
+        has_face = face_reading is not None and face_reading.found
+        if text_reading is None and not has_face:
+            raise MepeError("no face found in the photo and no text given: nothing to read")
+        inputs = {
+            TEXT_INPUT: text_features(text_reading) if text_reading else np.zeros(self.input_dims[TEXT_INPUT]),
+            FACE_INPUT: face_features(face_reading) if has_face else np.zeros(self.input_dims[FACE_INPUT]),
+            PRESENCE_INPUT: np.array([text_reading is not None, has_face], dtype=np.float32),
+        }
+        outputs = self.model.predict_on_batch({k: np.asarray(v, np.float32)[None] for k, v in inputs.items()})
+        probabilities = np.asarray(outputs[PROBABILITIES_OUTPUT])[0]
+        return FusedEmotion(
+            probabilities={name: float(p) for name, p in zip(FER_LABELS, probabilities)},
+            top_label=FER_LABELS[int(probabilities.argmax())],
+            gate_text=float(np.asarray(outputs[GATE_OUTPUT])[0].mean()),
+            missing=[name for name, present in (("text", text_reading is not None), ("face", has_face)) if not present],
+            persona_embedding=np.asarray(outputs[PERSONA_EMBEDDING])[0],
+            text=text_reading,
+            face=face_reading,
+        )
