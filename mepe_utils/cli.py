@@ -237,6 +237,32 @@ def train_fusion_command(args) -> int:
     return 0
 
 
+def _configure_analyze(parser):
+    parser.add_argument("--text", help="what the person wrote")
+    parser.add_argument("--photo", help="a photo of the person")
+    parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
+    parser.add_argument("--text-model", help="its text model (default: assets/models/text)")
+    parser.add_argument("--face-model", help="its face model (default: assets/models/face)")
+    parser.add_argument("--json", action="store_true", help="print a JSON record instead of a table")
+    parser.add_argument("--embedding", action="store_true", help="include the embeddings in --json output")
+
+
+@command("analyze", "read a sentence and/or a photo and fuse them: emotions, modality weights", _configure_analyze)
+def analyze_command(args) -> int:
+    from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
+    from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL, FusionModel
+    from mepe_utils.predictors.report import format_fused_reading, fused_record
+    from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
+
+    fusion = FusionModel.load(
+        args.fusion_model or SHIPPED_FUSION_MODEL, args.text_model or SHIPPED_TEXT_MODEL,
+        args.face_model or SHIPPED_FACE_MODEL,
+    )  # fmt: skip
+    reading = fusion.analyze(args.text, Path(args.photo) if args.photo else None)
+    print(json.dumps(fused_record(reading, args.embedding), indent=1) if args.json else format_fused_reading(reading))
+    return 0
+
+
 # --- inference ------------------------------------------------------------------------------------
 
 

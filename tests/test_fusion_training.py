@@ -111,3 +111,48 @@ def _other_face_model(directory):
     model, manifest = artifacts.load_model(directory)
     model.set_weights([w + 0.01 for w in model.get_weights()])
     return artifacts.save_model(model, directory.parent / "other_face", manifest)
+
+
+@pytest.mark.slow
+def test_mepe_analyze_answers_for_each_combination_and_names_bad_input(
+    tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, tmp_path, capsys
+):
+    import skimage.data
+    from PIL import Image
+
+    from mepe_utils.cli import main
+
+    photo, wall = tmp_path / "astronaut.png", tmp_path / "wall.png"
+    Image.fromarray(skimage.data.astronaut()).save(photo)
+    Image.fromarray(np.full((200, 300, 3), 180, np.uint8)).save(wall)
+    models = ["--fusion-model", str(tiny_fusion), "--text-model", str(tiny_text_model_dir)]
+    models += ["--face-model", str(tiny_face_model_dir)]
+    for given, missing in (
+        (["--text", "I love this"], "missing:   face"),
+        (["--photo", str(photo)], "missing:   text"),
+        (["--text", "I love this", "--photo", str(photo)], "missing:   nothing"),
+        (["--text", "I love this", "--photo", str(wall)], "missing:   face"),
+    ):
+        assert main(["analyze", *given, *models]) == 0
+        out = capsys.readouterr().out
+        assert missing in out and "fused:" in out and "weights:   text" in out
+    assert main(["analyze", "--text", "I love this", "--photo", str(photo), *models, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["missing"] == [] and set(record["probabilities"]) == {
+        "angry",
+        "disgust",
+        "fear",
+        "happy",
+        "sad",
+        "surprise",
+        "neutral",
+    }
+    for given, message in (
+        ([], "nothing to read"),
+        (["--text", "   "], "text 0: the text is empty"),
+        (["--photo", str(tmp_path / "absent.jpg")], "no such file"),
+        (["--photo", str(wall)], "no face found in the photo and no text given"),
+    ):
+        assert main(["analyze", *given, *models]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1

@@ -7,6 +7,7 @@ from dataclasses import asdict
 import numpy as np
 
 from mepe_utils.predictors.face import FaceEmotion
+from mepe_utils.predictors.fusion import FusedEmotion
 from mepe_utils.predictors.text import TextEmotion
 
 
@@ -42,6 +43,35 @@ def format_face_readings(readings: list[FaceEmotion], top: int = 3) -> str:
         faces = f" (+{len(reading.boxes) - 1} more)" if len(reading.boxes) > 1 else ""
         lines.append(f"{reading.source}: face {reading.box}{faces}  {_top(reading.probabilities, top)}")
     return "\n".join(lines)
+
+
+def format_fused_reading(reading: FusedEmotion, top: int = 3) -> str:
+    """The fused emotions, the modality weights, what was missing, then each signal's own reading."""
+    lines = [
+        f"fused:     {_top(reading.probabilities, top)}",
+        f"weights:   text {reading.gate_text:.2f} | face {1 - reading.gate_text:.2f}",
+        f"missing:   {', '.join(reading.missing) or 'nothing'}",
+    ]
+    if reading.text is not None:
+        lines.append("text " + format_text_readings([reading.text], top))
+    if reading.face is not None:
+        lines.append("face " + format_face_readings([reading.face], top))
+    return "\n".join(lines)
+
+
+def fused_record(reading: FusedEmotion, embedding: bool = False) -> dict:
+    """A JSON-ready dict of a fused reading, with the text and face readings nested."""
+    record = {
+        "probabilities": reading.probabilities,
+        "top_label": reading.top_label,
+        "gate_text": reading.gate_text,
+        "missing": reading.missing,
+        "text": reading_record(reading.text, embedding) if reading.text is not None else None,
+        "face": reading_record(reading.face, embedding) if reading.face is not None else None,
+    }
+    if embedding:
+        record["persona_embedding"] = np.asarray(reading.persona_embedding).round(6).tolist()
+    return record
 
 
 def reading_record(reading: TextEmotion | FaceEmotion, embedding: bool = False) -> dict:
