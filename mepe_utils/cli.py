@@ -204,13 +204,33 @@ def bench_text_command(args) -> int:
 # --- fusion ---------------------------------------------------------------------------------------
 
 
-def _configure_train_fusion(parser):
-    from mepe_utils.training.fusion import FusionTrainConfig
-
+def _fusion_sources_args(parser):
     parser.add_argument("--data-dir", help="folder holding goemotions/ and fer2013/ (default: $MEPE_DATA_DIR)")
     parser.add_argument("--text-model", help="MEPE saved text model (default: assets/models/text)")
     parser.add_argument("--face-model", help="MEPE saved face model (default: assets/models/face)")
     parser.add_argument("--cache-dir", help="embedding-table cache (default: $MEPE_ARTIFACTS/embedding_tables)")
+
+
+def _fusion_sources(args):
+    from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
+    from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
+    from mepe_utils.runtime import resolve_artifacts_dir, resolve_data_dir
+    from mepe_utils.training.fusion import FusionSources
+
+    data = Path(args.data_dir) if args.data_dir else resolve_data_dir()
+    return FusionSources(
+        text_model=Path(args.text_model or SHIPPED_TEXT_MODEL),
+        face_model=Path(args.face_model or SHIPPED_FACE_MODEL),
+        goemotions=data / "goemotions",
+        fer2013=data / "fer2013",
+        cache_dir=Path(args.cache_dir) if args.cache_dir else resolve_artifacts_dir() / "embedding_tables",
+    )
+
+
+def _configure_train_fusion(parser):
+    from mepe_utils.training.fusion import FusionTrainConfig
+
+    _fusion_sources_args(parser)
     parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
     parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     add_config_options(parser, FusionTrainConfig)
@@ -218,22 +238,35 @@ def _configure_train_fusion(parser):
 
 @command("train-fusion", "train the gated fusion of text and face readings (--resume)", _configure_train_fusion)
 def train_fusion_command(args) -> int:
-    from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
-    from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
-    from mepe_utils.runtime import resolve_artifacts_dir, resolve_data_dir
-    from mepe_utils.training.fusion import FusionSources, FusionTrainConfig, train_fusion
+    from mepe_utils.training.fusion import FusionTrainConfig, train_fusion
 
-    data = Path(args.data_dir) if args.data_dir else resolve_data_dir()
-    sources = FusionSources(
-        text_model=Path(args.text_model or SHIPPED_TEXT_MODEL),
-        face_model=Path(args.face_model or SHIPPED_FACE_MODEL),
-        goemotions=data / "goemotions",
-        fer2013=data / "fer2013",
-        cache_dir=Path(args.cache_dir) if args.cache_dir else resolve_artifacts_dir() / "embedding_tables",
-    )
     config = config_from_args(FusionTrainConfig, args)
-    saved = train_fusion(sources, args.out, config, resume=args.resume, command=_command_line())
+    saved = train_fusion(_fusion_sources(args), args.out, config, resume=args.resume, command=_command_line())
     print(f"saved model: {saved}")
+    return 0
+
+
+def _configure_bench_fusion(parser):
+    _fusion_sources_args(parser)
+    parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
+    parser.add_argument("--work-dir", help="where the concat baseline trains (default: $MEPE_ARTIFACTS/bench_fusion)")
+    parser.add_argument("--json", help="write the results to this JSON file")
+
+
+@command(
+    "bench-fusion",
+    "the fusion model against single signals and simpler fusions, per condition",
+    _configure_bench_fusion,
+)
+def bench_fusion_command(args) -> int:
+    from mepe_utils.bench.fusion import print_fusion_benchmark, run_fusion_benchmark
+    from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL
+    from mepe_utils.runtime import resolve_artifacts_dir
+
+    work_dir = Path(args.work_dir) if args.work_dir else resolve_artifacts_dir() / "bench_fusion"
+    results = run_fusion_benchmark(args.fusion_model or SHIPPED_FUSION_MODEL, _fusion_sources(args), work_dir)
+    print_fusion_benchmark(results)
+    _write_results(args, results)
     return 0
 
 

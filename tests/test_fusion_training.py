@@ -156,3 +156,33 @@ def test_mepe_analyze_answers_for_each_combination_and_names_bad_input(
         assert main(["analyze", *given, *models]) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_bench_fusion_writes_every_condition_and_contender(
+    tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, tmp_path, capsys
+):
+    from mepe_utils.bench.fusion import MODELS
+    from mepe_utils.cli import main
+
+    data = tmp_path / "data"
+    _goemotions_with_every_class(data / "goemotions")
+    write_fer_folder(data / "fer2013", per_class=2)
+    out = tmp_path / "bench.json"
+    argv = ["bench-fusion", "--data-dir", str(data), "--text-model", str(tiny_text_model_dir)]
+    argv += ["--face-model", str(tiny_face_model_dir), "--fusion-model", str(tiny_fusion)]
+    argv += ["--cache-dir", str(tmp_path / "tables"), "--work-dir", str(tmp_path / "work"), "--json", str(out)]
+    assert main(argv) == 0
+    results = json.loads(out.read_text())
+    conditions = results["conditions"]
+    for condition in ("both", "text_missing", "face_missing", "face_degraded", "blur", "face_degraded_text_missing"):
+        assert (
+            0.0 <= conditions[condition]["gmu"]["accuracy"] <= 1.0 and "gate_text_mean" in conditions[condition]["gmu"]
+        )
+    assert set(conditions["both"]) == set(MODELS)
+    assert "text_only" not in conditions["text_missing"] and "face_only" not in conditions["face_missing"]
+    assert conditions["text_missing"]["gmu"]["gate_text_mean"] == 0.0
+    assert conditions["face_missing"]["gmu"]["gate_text_mean"] == 1.0
+    assert set(conditions["conflicting"]) == {"follows_face", "follows_text", "gate_text_mean"}
+    assert results["fusion_file_mb"] > 0 and results["setup"]["command"]
+    assert "conflicting text and face" in capsys.readouterr().out

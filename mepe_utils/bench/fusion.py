@@ -1,0 +1,195 @@
+"""``python -m mepe_utils bench-fusion``: the fusion model against single signals and simpler fusions.
+
+In one run, on the same test pairs (GoEmotions ``test`` x FER ``PrivateTest``,
+:data:`~mepe_utils.training.fusion.TEST_PAIRINGS` seeded pairings, mean and
+spread reported), under every condition a user meets:
+
+=====================  ==========================================================
+``both``               text and face, clean
+``text_missing``       the face alone
+``face_missing``       the text alone
+``<degradation>``      the text and a degraded face (each of ``face_degrade``)
+``face_degraded``      the mean over the degradations
+``degraded_text_missing``  a degraded face alone (mean over the degradations)
+``conflicting``        a text of another class than the face: who does the answer follow?
+=====================  ==========================================================
+
+Contenders: ``text_only`` and ``face_only`` (each encoder's own probabilities;
+no answer without their signal), ``late_product`` and ``late_mean`` (the two
+probability vectors multiplied or averaged; the present one alone when the other
+is missing), ``concat_mlp`` (an MLP on the concatenated readings, trained in
+this run with the fusion model's own recipe) and ``gmu`` (the fusion model).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+from pathlib import Path
+
+import numpy as np
+
+from mepe_utils import artifacts
+from mepe_utils.bench.timing import format_table
+from mepe_utils.data.face_degrade import DEGRADATIONS
+from mepe_utils.data.pairs import conflicting_pairs, pair_by_class, single_class_ids
+from mepe_utils.evaluation import classification_metrics
+from mepe_utils.labels import FER_LABELS
+from mepe_utils.models.common import PROBABILITIES_OUTPUT
+from mepe_utils.models.fusion import FACE_INPUT, GATE_OUTPUT, PRESENCE_INPUT, TEXT_INPUT
+from mepe_utils.options import config_from_dict
+from mepe_utils.predictors.embedding_tables import embedding_table
+from mepe_utils.runtime import library_versions
+from mepe_utils.training.fusion import TEST_PAIRINGS, FusionSources, FusionTrainConfig, train_fusion
+from mepe_utils.training.fusion_batches import features
+
+MODELS = ("text_only", "face_only", "late_product", "late_mean", "concat_mlp", "gmu")
+BATCH = 1024
+
+
+def _normalised(probabilities: np.ndarray) -> np.ndarray:
+    return probabilities / np.maximum(probabilities.sum(axis=1, keepdims=True), 1e-9)
+
+
+def _late(text: np.ndarray, face: np.ndarray, presence: np.ndarray, how: str) -> np.ndarray:
+    text, face = _normalised(text), _normalised(face)
+    fused = _normalised(text * face) if how == "product" else (text + face) / 2
+    fused = np.where(presence[:, :1] == 0, face, fused)
+    return np.where(presence[:, 1:] == 0, text, fused)
+
+
+def _predict(model, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    parts = [
+        model.predict_on_batch({k: v[i : i + BATCH] for k, v in inputs.items()})
+        for i in range(0, len(inputs[TEXT_INPUT]), BATCH)
+    ]
+    return {name: np.concatenate([np.asarray(p[name]) for p in parts]) for name in parts[0]}
+
+
+def _scores(models: dict, text: np.ndarray, face: np.ndarray, presence: np.ndarray) -> dict:
+    """Each contender's probabilities (None where it cannot answer) and the GMU's mean gate per row."""
+    probs = lambda table: table[:, -len(FER_LABELS) :]  # noqa: E731
+    inputs = {TEXT_INPUT: text, FACE_INPUT: face, PRESENCE_INPUT: presence}
+    gmu = _predict(models["gmu"], inputs)
+    return {
+        "text_only": probs(text) if presence[:, 0].all() else None,
+        "face_only": probs(face) if presence[:, 1].all() else None,
+        "late_product": _late(probs(text), probs(face), presence, "product"),
+        "late_mean": _late(probs(text), probs(face), presence, "mean"),
+        "concat_mlp": _predict(models["concat_mlp"], inputs)[PROBABILITIES_OUTPUT],
+        "gmu": gmu[PROBABILITIES_OUTPUT],
+        "gate": gmu[GATE_OUTPUT].mean(axis=1),
+    }
+
+
+def run_fusion_benchmark(
+    fusion_dir: str | Path, sources: FusionSources, work_dir: str | Path, pairings: int = TEST_PAIRINGS
+) -> dict:
+    """Runs the whole condition x contender grid; returns ``{"conditions": ..., "fusion_file_mb": ..., "setup": ...}``.
+
+    Args:
+        fusion_dir: the saved fusion model (GMU) to measure; its encoders must be ``sources``' models.
+        sources: the encoders, the data and the embedding-table cache.
+        work_dir: where this run trains the ``concat_mlp`` baseline (a run folder, resumable).
+        pairings: seeded test pairings.
+    """
+    gmu, manifest = artifacts.load_model(fusion_dir, kind=artifacts.FUSION_KIND, labels=FER_LABELS)
+    recipe = config_from_dict(FusionTrainConfig, manifest.training["config"])
+    recipe.model = dataclasses.replace(recipe.model, kind="concat")
+    concat_dir = Path(work_dir) / "concat_mlp" / "model"
+    if not concat_dir.is_dir():
+        train_fusion(sources, concat_dir.parent, recipe)
+    models = {"gmu": gmu, "concat_mlp": artifacts.load_model(concat_dir)[0]}
+
+    texts = embedding_table(sources.text_model, "test", sources.goemotions, sources.cache_dir)
+    faces = {"clean": embedding_table(sources.face_model, "PrivateTest", sources.fer2013, sources.cache_dir)}
+    for name in DEGRADATIONS:
+        faces[name] = embedding_table(sources.face_model, "PrivateTest", sources.fer2013, sources.cache_dir, name)
+    text_features, text_classes = features(texts), single_class_ids(texts.labels)
+    face_features = {name: features(table) for name, table in faces.items()}
+    face_classes = faces["clean"].labels.argmax(axis=1)
+    rows = len(face_classes)
+    present = {"both": (1, 1), "text_missing": (0, 1), "face_missing": (1, 0)}
+    conditions = {
+        **{name: ("clean", presence) for name, presence in present.items()},
+        **{name: (name, (1, 1)) for name in DEGRADATIONS},
+        **{f"{name}_text_missing": (name, (0, 1)) for name in DEGRADATIONS},
+    }
+    cells: dict[str, dict[str, list]] = {condition: {} for condition in conditions}
+    conflict: dict[str, list] = {"follows_face": [], "follows_text": [], "gate_text_mean": []}
+    for seed in range(pairings):
+        pairs = pair_by_class(text_classes, face_classes, np.random.default_rng([seed]))
+        for condition, (face_version, presence) in conditions.items():
+            scores = _scores(
+                models, text_features[pairs.text_rows], face_features[face_version],
+                np.tile(np.asarray(presence, np.float32), (rows, 1)),
+            )  # fmt: skip
+            for model in MODELS:
+                if scores[model] is not None:
+                    report = classification_metrics(face_classes, scores[model], FER_LABELS)
+                    cells[condition].setdefault(model, []).append((report["accuracy"], report["macro_f1"]))
+            cells[condition].setdefault("gate", []).append(float(scores["gate"].mean()))
+        conflicting = conflicting_pairs(text_classes, face_classes, np.random.default_rng([seed, 1]))
+        scores = _scores(
+            models, text_features[conflicting.text_rows], face_features["clean"], np.ones((rows, 2), np.float32)
+        )
+        answer = scores["gmu"].argmax(axis=1)
+        conflict["follows_face"].append(float((answer == face_classes).mean()))
+        conflict["follows_text"].append(float((answer == text_classes[conflicting.text_rows]).mean()))
+        conflict["gate_text_mean"].append(float(scores["gate"].mean()))
+
+    results = {name: _summarise(values) for name, values in cells.items()}
+    for suffix in ("", "_text_missing"):
+        results[f"face_degraded{suffix}"] = _mean_over(results, [f"{name}{suffix}" for name in DEGRADATIONS])
+    results["conflicting"] = {key: float(np.mean(values)) for key, values in conflict.items()}
+    return {
+        "conditions": results,
+        "fusion_file_mb": round((Path(fusion_dir) / artifacts.MODEL_FILE).stat().st_size / 1e6, 3),
+        "setup": {
+            "test": f"GoEmotions test x FER-2013 PrivateTest ({rows} faces), {pairings} seeded pairings",
+            "fusion_model": str(fusion_dir),
+            "concat_mlp": f"trained in this run with the fusion model's recipe: {dataclasses.asdict(recipe)}",
+            "encoders": {k: v["model_sha256"] for k, v in manifest.extra["encoders"].items()},
+            "cpu": platform.processor() or platform.machine(),
+            "versions": library_versions(),
+        },
+    }
+
+
+def _summarise(values: dict[str, list]) -> dict:
+    summary = {}
+    for model, runs in values.items():
+        if model == "gate":
+            continue
+        accuracy, macro_f1 = np.array(runs).T
+        summary[model] = {
+            "accuracy": float(accuracy.mean()),
+            "accuracy_std": float(accuracy.std()),
+            "macro_f1": float(macro_f1.mean()),
+        }
+    summary["gmu"]["gate_text_mean"] = float(np.mean(values["gate"]))
+    return summary
+
+
+def _mean_over(results: dict, names: list[str]) -> dict:
+    models = set.intersection(*(set(results[name]) for name in names))
+    return {
+        model: {key: float(np.mean([results[name][model][key] for name in names])) for key in results[names[0]][model]}
+        for model in sorted(models)
+    }
+
+
+def print_fusion_benchmark(results: dict) -> None:
+    rows = {}
+    for condition, values in results["conditions"].items():
+        if condition == "conflicting":
+            continue
+        rows[condition] = {model: values[model]["accuracy"] if model in values else None for model in MODELS}
+        rows[condition]["gate_text"] = values["gmu"]["gate_text_mean"]
+    print(format_table(rows, [*MODELS, "gate_text"]))
+    conflict = results["conditions"]["conflicting"]
+    print(
+        f"conflicting text and face: the GMU follows the face {conflict['follows_face']:.1%}, the text "
+        f"{conflict['follows_text']:.1%}; mean gate toward text {conflict['gate_text_mean']:.2f}"
+    )
+    print(f"(accuracy, mean of the test pairings; fusion model file {results['fusion_file_mb']:.2f} MB)")
