@@ -33,6 +33,11 @@ def _data_dir_arg(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--data-dir", help=f"{what} (default: $MEPE_DATA_DIR/{{sub}}, then ../shared/data)")
 
 
+def _run_folder_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
+    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+
+
 def _command_line() -> str:
     return "python -m mepe_utils " + " ".join(shlex.quote(a) for a in sys.argv[1:])
 
@@ -95,8 +100,7 @@ def data_summary(args) -> int:
 
 def _configure_train_face(parser):
     _data_dir_arg(parser, "FER-2013 folder layout or fer2013.csv")
-    parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
-    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    _run_folder_args(parser)
     parser.add_argument("--init-from", help="saved face model whose weights start the run (warm restart)")
     from mepe_utils.training.face import FaceTrainConfig
 
@@ -151,8 +155,7 @@ def _configure_train_text(parser):
     from mepe_utils.training.text import TextTrainConfig
 
     _data_dir_arg(parser, "GoEmotions TSV folder, or 'hub' for the Hugging Face dataset")
-    parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
-    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    _run_folder_args(parser)
     add_config_options(parser, TextTrainConfig)
 
 
@@ -231,8 +234,7 @@ def _configure_train_fusion(parser):
     from mepe_utils.training.fusion import FusionTrainConfig
 
     _fusion_sources_args(parser)
-    parser.add_argument("--out", required=True, help="run folder: checkpoints, history, plots, model/")
-    parser.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    _run_folder_args(parser)
     add_config_options(parser, FusionTrainConfig)
 
 
