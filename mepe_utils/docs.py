@@ -50,7 +50,7 @@ def _text_table(bench: dict, names: dict[str, str]) -> str:
             continue
         rows.append(
             [
-                names.get(key, f"`{key}` ({values['weights']})"),
+                names[key] if key in names else f"`{key}` ({values['weights']})",
                 f"{values['test_macro_f1_28_tuned']:.3f}",
                 f"{values['test_micro_f1_28_tuned']:.3f}",
                 f"{values['test_macro_f1_ekman_tuned']:.3f}",
