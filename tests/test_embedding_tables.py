@@ -66,3 +66,16 @@ def test_a_degraded_face_table_is_cached_apart_and_differs(tiny_face_model_dir, 
     goemotions = write_goemotions_folder(tmp_path / "goemotions")
     with pytest.raises(ValueError, match="degradations apply to faces"):
         embedding_table(tiny_text_model_dir, "dev", goemotions, tmp_path / "cache", degradation="blur")
+
+
+def test_a_sampled_table_keeps_seeded_rows_and_is_cached_apart(tiny_face_model_dir, tmp_path):
+    from mepe_utils.predictors.embedding_tables import sample_rows
+
+    fer = write_fer_folder(tmp_path / "fer", per_class=3)
+    full = embedding_table(tiny_face_model_dir, "Training", fer, tmp_path / "cache")
+    sampled = embedding_table(tiny_face_model_dir, "Training", fer, tmp_path / "cache", sample=8)
+    rows = sample_rows(len(full), 8)
+    assert len(sampled) == 8 and sampled.ids.tolist() == full.ids[rows].tolist()
+    np.testing.assert_allclose(sampled.embeddings, full.embeddings[rows], atol=1e-5)
+    assert sample_rows(5, None).tolist() == sample_rows(5, 9).tolist() == [0, 1, 2, 3, 4]
+    assert len(list((tmp_path / "cache").iterdir())) == 2

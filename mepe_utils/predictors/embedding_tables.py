@@ -61,34 +61,49 @@ class EmbeddingTable:
         return len(self.ids)
 
 
-def table_path(cache_dir: str | Path, manifest: artifacts.Manifest, split: str, degradation: str | None = None) -> Path:
-    """Where the table of ``manifest``'s model over ``split`` (faces degraded by ``degradation``) is cached."""
-    suffix = f"+{degradation}" if degradation else ""
+def table_path(
+    cache_dir: str | Path,
+    manifest: artifacts.Manifest,
+    split: str,
+    degradation: str | None = None,
+    sample: int | None = None,
+) -> Path:
+    """Where a table is cached: the model's kind and hash, the split, the sample size and the degradation."""
+    suffix = (f"~{sample}" if sample else "") + (f"+{degradation}" if degradation else "")
     return Path(cache_dir) / f"{manifest.kind}-{manifest.model_sha256[:16]}-{split}{suffix}.npz"
 
 
-def _compute_text(model_dir: Path, split: str, source, degradation: str | None) -> tuple[np.ndarray, ...]:
+def sample_rows(total: int, sample: int | None) -> np.ndarray:
+    """The rows a table of ``sample`` rows keeps (seeded, sorted); every row when ``sample`` is None or too big."""
+    if sample is None or sample >= total:
+        return np.arange(total)
+    return np.sort(np.random.default_rng(0).choice(total, sample, replace=False))
+
+
+def _compute_text(model_dir: Path, split: str, source, degradation: str | None, sample: int | None) -> tuple:
     from mepe_utils.data.goemotions import load_goemotions
     from mepe_utils.predictors.text import TextEmotionModel
 
     if degradation:
         raise ValueError(f"degradations apply to faces, not texts (got {degradation!r})")
     data = load_goemotions(source, splits=(split,))[split]
+    data = data.subset(sample_rows(len(data), sample))
     scores = TextEmotionModel.load(model_dir).scores(data.texts)
     return np.array(data.ids), data.ekman, scores[EKMAN_OUTPUT], scores[EMBEDDING_LAYER]
 
 
-def _compute_face(model_dir: Path, split: str, source, degradation: str | None) -> tuple[np.ndarray, ...]:
+def _compute_face(model_dir: Path, split: str, source, degradation: str | None, sample: int | None) -> tuple:
     from mepe_utils.data.face_degrade import degrade
     from mepe_utils.data.fer2013 import load_fer2013
     from mepe_utils.predictors.face import FaceEmotionModel
 
     data = load_fer2013(source).split(split)
-    images = degrade(data.images, degradation) if degradation else data.images
+    rows = sample_rows(len(data), sample)
+    images = degrade(data.images[rows], degradation) if degradation else data.images[rows]
     model = FaceEmotionModel.load(model_dir)
-    parts = [model.scores(images[start : start + FACE_BATCH]) for start in range(0, len(data), FACE_BATCH)]
-    ids = np.array([f"{split}:{row}" for row in range(len(data))])
-    labels = np.eye(NUM_FER, dtype=np.uint8)[data.labels]
+    parts = [model.scores(images[start : start + FACE_BATCH]) for start in range(0, len(images), FACE_BATCH)]
+    ids = np.array([f"{split}:{row}" for row in rows])
+    labels = np.eye(NUM_FER, dtype=np.uint8)[data.labels[rows]]
     return (
         ids,
         labels,
@@ -98,7 +113,12 @@ def _compute_face(model_dir: Path, split: str, source, degradation: str | None) 
 
 
 def embedding_table(
-    model_dir: str | Path, split: str, data_source, cache_dir: str | Path, degradation: str | None = None
+    model_dir: str | Path,
+    split: str,
+    data_source,
+    cache_dir: str | Path,
+    degradation: str | None = None,
+    sample: int | None = None,
 ) -> EmbeddingTable:
     """The table of a saved model over a split: read from the cache, or computed and cached.
 
@@ -109,19 +129,20 @@ def embedding_table(
         cache_dir: the cache folder (created when missing).
         degradation: for a face model, a :data:`~mepe_utils.data.face_degrade.DEGRADATIONS` name
             applied to every face first (seeded, so the table is the same each time).
+        sample: keep a seeded sample of this many rows (:func:`sample_rows`; smoke runs), else every row.
 
     Returns:
         The table; written atomically to :func:`table_path` when it was computed.
     """
     model_dir = Path(model_dir)
     manifest = artifacts.read_manifest(model_dir)
-    path = table_path(cache_dir, manifest, split, degradation)
+    path = table_path(cache_dir, manifest, split, degradation, sample)
     if path.is_file():
         with np.load(path, allow_pickle=False) as stored:
             if str(stored["model_sha256"]) == manifest.model_sha256:
                 return EmbeddingTable(manifest.kind, split, manifest.model_sha256, *(stored[k] for k in _COLUMNS))
     compute = {artifacts.TEXT_KIND: _compute_text, artifacts.FACE_KIND: _compute_face}[manifest.kind]
-    columns = compute(model_dir, split, data_source, degradation)
+    columns = compute(model_dir, split, data_source, degradation, sample)
     table = EmbeddingTable(manifest.kind, split, manifest.model_sha256, *columns)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.npz")

@@ -31,6 +31,8 @@ FUSION_KIND = artifacts.FUSION_KIND
 SPLITS = {"train": ("train", "Training"), "validation": ("dev", "PublicTest"), "test": ("test", "PrivateTest")}
 """Each fusion split as (GoEmotions split, FER-2013 usage): pairs never cross splits."""
 TEST_PAIRINGS = 5
+SMOKE_TEXTS_PER_FACE = 4
+"""Under smoke mode a split keeps ``smoke_rows`` faces and this many times as many texts."""
 
 
 @dataclass
@@ -46,7 +48,7 @@ class FusionTrainConfig:
         weight_decay: decoupled AdamW decay.
         patience: epochs without validation improvement before stopping.
         seed: seeds the pairings, the signal dropout, the order and the initialisation.
-        smoke_rows: faces per split kept under ``MEPE_SMOKE=1``.
+        smoke_rows: faces per split kept under ``MEPE_SMOKE=1`` (and 4 times as many texts).
     """
 
     model: FusionConfig = field(default_factory=FusionConfig)
@@ -86,14 +88,6 @@ class FusionSources:
     cache_dir: Path
 
 
-def _subsample(table: EmbeddingTable, rows: int, seed: int) -> EmbeddingTable:
-    if len(table) <= rows:
-        return table
-    keep = np.sort(np.random.default_rng(seed).choice(len(table), rows, replace=False))
-    columns = {name: getattr(table, name)[keep] for name in ("ids", "labels", "probabilities", "embeddings")}
-    return EmbeddingTable(table.kind, table.split, table.model_sha256, **columns)
-
-
 class FusionTrainer(Trainer):
     """The fusion model's hooks: cached readings, label-matched pairs, signal dropout, validation accuracy."""
 
@@ -106,20 +100,22 @@ class FusionTrainer(Trainer):
         super().__init__(config)
         self.sources = sources
 
-    def _faces(self, split: str, degradation: str | None = None) -> EmbeddingTable:
-        """A face table; under smoke mode a seeded subset of ``smoke_rows`` faces (the same rows for every version)."""
-        sources = self.sources
-        table = embedding_table(sources.face_model, split, sources.fer2013, sources.cache_dir, degradation)
-        return _subsample(table, self.config.smoke_rows, self.config.seed) if is_smoke() else table
+    def _table(self, model: Path, split: str, source, degradation: str | None = None, rows: int = 1) -> EmbeddingTable:
+        """A cached table; under smoke mode a seeded sample of ``rows * smoke_rows`` rows (the same in each version)."""
+        sample = rows * self.config.smoke_rows if is_smoke() else None
+        return embedding_table(model, split, source, self.sources.cache_dir, degradation, sample)
 
     def load_data(self) -> None:
         sources = self.sources
         self.texts, self.faces = {}, {}
         for name, (text_split, face_split) in SPLITS.items():
-            self.texts[name] = embedding_table(sources.text_model, text_split, sources.goemotions, sources.cache_dir)
-            self.faces[name] = {"clean": self._faces(face_split)}
+            # more texts than faces under smoke mode, so that every class keeps single-class texts
+            self.texts[name] = self._table(
+                sources.text_model, text_split, sources.goemotions, rows=SMOKE_TEXTS_PER_FACE
+            )
+            self.faces[name] = {"clean": self._table(sources.face_model, face_split, sources.fer2013)}
         for degradation in DEGRADATIONS:
-            self.faces["train"][degradation] = self._faces("Training", degradation)
+            self.faces["train"][degradation] = self._table(sources.face_model, "Training", sources.fer2013, degradation)
 
     def split_batches(self, name: str, **kwargs) -> FusionBatches:
         """Batches of one split's pairs (``kwargs`` go to :class:`FusionBatches`)."""
