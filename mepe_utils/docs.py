@@ -111,13 +111,17 @@ def _face_table(bench: dict) -> str:
 
 
 def _inference_table(bench: dict) -> str:
-    names = {"text": "text", "face": "face (512x512 photo: detection + crop + CNN)"}
+    names = {
+        "text": "text",
+        "face": "face (512x512 photo: detection + crop + CNN)",
+        "analyze": "analyze (the sentence and the photo, both read and fused)",
+    }
     rows = [
         [
             names[kind],
             f"{v['cold_start_s']:.1f} s",
             f"{v['latency_ms_p50']:.1f} / {v['latency_ms_p95']:.1f} ms",
-            f"{v['throughput_per_s']:,.0f} items/s",
+            "-" if v["throughput_per_s"] is None else f"{v['throughput_per_s']:,.0f} items/s",
             f"{v['peak_rss_mb']:,.0f} MB",
         ]
         for kind, v in bench.items()

@@ -125,3 +125,35 @@ def tiny_text_model_dir(tmp_path_factory) -> Path:
     return train_text(
         write_goemotions_folder(root / "goemotions"), root / "run", config, backbone=backbone, preprocessor=preprocessor
     )
+
+
+def write_goemotions_every_class(root: Path) -> Path:
+    """A GoEmotions folder whose splits hold a single-class text of every Ekman class."""
+    from mepe_utils.labels import GOEMOTIONS_LABELS
+
+    write_goemotions_folder(root)
+    ids = {
+        name: GOEMOTIONS_LABELS.index(name)
+        for name in ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral")
+    }
+    for split in ("train", "dev", "test"):
+        lines = [f"text {name} {i}\t{label}\t{split}{name}{i}" for name, label in ids.items() for i in range(2)]
+        (root / f"{split}.tsv").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_fusion(tiny_text_model_dir, tiny_face_model_dir, tmp_path_factory):
+    """A 2-epoch fusion run over the tiny encoders; the saved model (its run folder is the parent)."""
+    from mepe_utils.models.fusion import FusionConfig
+    from mepe_utils.training.fusion import FusionSources, FusionTrainConfig, train_fusion
+
+    root = tmp_path_factory.mktemp("fusion")
+    sources = FusionSources(
+        text_model=tiny_text_model_dir,
+        face_model=tiny_face_model_dir,
+        goemotions=write_goemotions_every_class(root / "goemotions"),
+        fer2013=write_fer_folder(root / "fer", per_class=3),
+        cache_dir=root / "tables",
+    )
+    return train_fusion(sources, root / "run", FusionTrainConfig(model=FusionConfig(units=4), epochs=2, batch_size=8))

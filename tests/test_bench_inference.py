@@ -9,23 +9,28 @@ from mepe_utils.cli import main
 
 
 @pytest.mark.slow
-def test_bench_inference_measures_both_predictors(tiny_text_model_dir, tiny_face_model_dir, tmp_path, capsys):
+def test_bench_inference_measures_every_predictor(
+    tiny_text_model_dir, tiny_face_model_dir, tiny_fusion, tmp_path, capsys
+):
     out = tmp_path / "inference.json"
     args = ["--text-model", str(tiny_text_model_dir), "--face-model", str(tiny_face_model_dir)]
+    args += ["--fusion-model", str(tiny_fusion)]
     assert main(["bench-inference", *args, "--calls", "5", "--batch", "4", "--json", str(out)]) == 0
     results = json.loads(out.read_text())
-    for kind in ("text", "face"):
+    for kind in ("text", "face", "analyze"):
         assert set(COLUMNS) <= set(results[kind])
         assert results[kind]["cold_start_s"] > results[kind]["latency_ms_p50"] / 1000 > 0
         assert results[kind]["latency_ms_p95"] >= results[kind]["latency_ms_p50"]
-        assert results[kind]["peak_rss_mb"] > 50 and results[kind]["batch"] == 4
-    assert "face" in capsys.readouterr().out
+        assert results[kind]["peak_rss_mb"] > 50
+    assert results["text"]["batch"] == results["face"]["batch"] == 4
+    assert results["analyze"]["throughput_per_s"] is None  # one sentence and one photo a call
+    assert "analyze" in capsys.readouterr().out
 
 
-def test_a_failing_worker_is_reported(tmp_path, tiny_face_model_dir):
+def test_a_failing_worker_is_reported(tmp_path):
 
     from mepe_utils.bench.inference import measure_in_fresh_process
     from mepe_utils.errors import MepeError
 
     with pytest.raises(MepeError, match="worker for text failed"):
-        measure_in_fresh_process("text", tmp_path / "absent", calls=2, batch=2)
+        measure_in_fresh_process("text", {"text": str(tmp_path / "absent")}, calls=2, batch=2)

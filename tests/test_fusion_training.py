@@ -5,47 +5,15 @@ import json
 import numpy as np
 import pytest
 
-from conftest import write_fer_folder
+from conftest import write_fer_folder, write_goemotions_every_class
 from mepe_utils.labels import FER_LABELS
-from mepe_utils.models.fusion import FusionConfig
-from mepe_utils.training.fusion import FusionSources, FusionTrainConfig, train_fusion
 from mepe_utils.training.fusion_batches import SignalDropout, presence_rows
-
-
-def _goemotions_with_every_class(root):
-    """A GoEmotions folder whose splits hold a single-class text of every Ekman class."""
-    from conftest import write_goemotions_folder
-    from mepe_utils.labels import GOEMOTIONS_LABELS
-
-    write_goemotions_folder(root)
-    ids = {
-        name: GOEMOTIONS_LABELS.index(name)
-        for name in ("anger", "disgust", "fear", "joy", "sadness", "surprise", "neutral")
-    }
-    for split in ("train", "dev", "test"):
-        lines = [f"text {name} {i}\t{label}\t{split}{name}{i}" for name, label in ids.items() for i in range(2)]
-        (root / f"{split}.tsv").write_text("\n".join(lines) + "\n")
-    return root
 
 
 def test_presence_rows_lose_at_most_one_signal():
     presence = presence_rows(10_000, SignalDropout(text_missing=0.2, face_missing=0.3), np.random.default_rng(0))
     assert (presence.sum(axis=1) >= 1).all()
     assert abs((presence[:, 0] == 0).mean() - 0.2) < 0.02 and abs((presence[:, 1] == 0).mean() - 0.3) < 0.02
-
-
-@pytest.fixture(scope="module")
-def tiny_fusion(tiny_text_model_dir, tiny_face_model_dir, tmp_path_factory):
-    """A 2-epoch fusion run over the tiny encoders; the saved model (its run folder is the parent)."""
-    root = tmp_path_factory.mktemp("fusion")
-    sources = FusionSources(
-        text_model=tiny_text_model_dir,
-        face_model=tiny_face_model_dir,
-        goemotions=_goemotions_with_every_class(root / "goemotions"),
-        fer2013=write_fer_folder(root / "fer", per_class=3),
-        cache_dir=root / "tables",
-    )
-    return train_fusion(sources, root / "run", FusionTrainConfig(model=FusionConfig(units=4), epochs=2, batch_size=8))
 
 
 @pytest.mark.slow
@@ -151,7 +119,7 @@ def test_bench_fusion_writes_every_condition_and_contender(
     from mepe_utils.cli import main
 
     data = tmp_path / "data"
-    _goemotions_with_every_class(data / "goemotions")
+    write_goemotions_every_class(data / "goemotions")
     write_fer_folder(data / "fer2013", per_class=2)
     out = tmp_path / "bench.json"
     argv = ["bench-fusion", "--data-dir", str(data), "--text-model", str(tiny_text_model_dir)]

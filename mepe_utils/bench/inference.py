@@ -22,6 +22,7 @@ from mepe_utils.errors import MepeError
 
 COLUMNS = ["cold_start_s", "latency_ms_p50", "latency_ms_p95", "throughput_per_s", "batch", "peak_rss_mb"]
 FIRST_ANSWER = "first-answer"
+KINDS = ("text", "face", "analyze")
 
 
 def _sample_photo():
@@ -37,36 +38,44 @@ def _peak_rss_mb() -> float:
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)  # bytes on macOS, KiB on Linux
 
 
-def measure_in_this_process(kind: str, model_dir: str | None, calls: int, batch: int) -> dict:
-    """Loads one predictor, answers once (announced on stdout), then times it. Run by the worker process."""
+def _answer(kind: str, models: dict[str, str]):
+    """``(answer one item, answer a batch or None)`` for one predictor kind, loaded from ``models``."""
+    from mepe_utils.predictors.face import FaceEmotionModel
+    from mepe_utils.predictors.fusion import FusionModel
+    from mepe_utils.predictors.text import TextEmotionModel
+
     if kind == "text":
-        from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel
+        reader = TextEmotionModel.load(models["text"])
+        return (lambda: reader.predict(BENCH_TEXT)), (lambda batch: reader.predict([BENCH_TEXT] * batch))
+    if kind == "face":
+        reader, photo = FaceEmotionModel.load(models["face"]), _sample_photo()
+        return (lambda: reader.predict(photo)), (lambda batch: reader.predict([photo] * batch))
+    if kind == "analyze":
+        fusion, photo = FusionModel.load(models["fusion"], models["text"], models["face"]), _sample_photo()
+        return (lambda: fusion.analyze(BENCH_TEXT, photo)), None
+    raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
 
-        predictor = TextEmotionModel.load(model_dir or SHIPPED_TEXT_MODEL)
-        item, items = BENCH_TEXT, [BENCH_TEXT] * batch
-    elif kind == "face":
-        from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotionModel
 
-        predictor = FaceEmotionModel.load(model_dir or SHIPPED_FACE_MODEL)
-        item = _sample_photo()
-        items = [item] * batch
-    else:
-        raise ValueError(f"kind must be 'text' or 'face', got {kind!r}")
-    predictor.predict(item)
+def measure_in_this_process(kind: str, models: dict[str, str], calls: int, batch: int) -> dict:
+    """Loads one predictor, answers once (announced on stdout), then times it. Run by the worker process."""
+    one, many = _answer(kind, models)
+    one()
     print(FIRST_ANSWER, flush=True)
-    latency = latency_ms(lambda: predictor.predict(item), calls=calls)
+    latency = latency_ms(one, calls=calls)
+    throughput = round(throughput_per_s(lambda: many(batch), batch, seconds=5.0), 1) if many else None
     return {
         "latency_ms_p50": round(latency["p50"], 3),
         "latency_ms_p95": round(latency["p95"], 3),
-        "throughput_per_s": round(throughput_per_s(lambda: predictor.predict(items), batch, seconds=5.0), 1),
-        "batch": batch,
+        "throughput_per_s": throughput,
+        "batch": batch if many else None,
         "peak_rss_mb": _peak_rss_mb(),
     }
 
 
-def measure_in_fresh_process(kind: str, model_dir: str | Path | None, calls: int, batch: int) -> dict:
+def measure_in_fresh_process(kind: str, models: dict[str, str], calls: int, batch: int) -> dict:
     """Starts a worker process and times it from launch to its first answer."""
-    command = [sys.executable, "-m", "mepe_utils.bench.inference", kind, str(model_dir or ""), str(calls), str(batch)]
+    spec = json.dumps({"kind": kind, "models": models, "calls": calls, "batch": batch})
+    command = [sys.executable, "-m", "mepe_utils.bench.inference", spec]
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     start = time.perf_counter()
     worker = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
@@ -84,16 +93,34 @@ def measure_in_fresh_process(kind: str, model_dir: str | Path | None, calls: int
 
 
 def run_inference_benchmark(
-    text_model: str | Path | None = None, face_model: str | Path | None = None, *, calls: int = 300, batch: int = 64
+    text_model: str | Path | None = None,
+    face_model: str | Path | None = None,
+    fusion_model: str | Path | None = None,
+    *,
+    calls: int = 300,
+    batch: int = 64,
 ) -> dict:
-    """Measures both predictors (shipped models by default); returns ``{"text", "face", "setup"}``."""
+    """Measures the predictors (shipped models by default); returns ``{"text", "face"[, "analyze"], "setup"}``.
+
+    ``analyze`` (both readers and the fusion, one sentence and one photo) is measured
+    when a fusion model is given or shipped.
+    """
+    from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
+    from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL
+    from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
     from mepe_utils.runtime import library_versions
 
-    models = {"text": text_model, "face": face_model}
-    results = {kind: measure_in_fresh_process(kind, path, calls, batch) for kind, path in models.items()}
+    models = {
+        "text": str(text_model or SHIPPED_TEXT_MODEL),
+        "face": str(face_model or SHIPPED_FACE_MODEL),
+        "fusion": str(fusion_model or SHIPPED_FUSION_MODEL),
+    }
+    kinds = KINDS if Path(models["fusion"]).is_dir() else ("text", "face")
+    results = {kind: measure_in_fresh_process(kind, models, calls, batch) for kind in kinds}
     results["setup"] = {
         "text_item": BENCH_TEXT,
         "face_item": "scikit-image astronaut, 512x512 RGB (detection + crop + CNN)",
+        "analyze_item": "the text item and the face item, read and fused",
         "warm_calls": calls,
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
@@ -106,6 +133,6 @@ def print_inference_benchmark(results: dict) -> None:
     print(format_table({k: v for k, v in results.items() if k != "setup"}, COLUMNS))
 
 
-if __name__ == "__main__":  # the worker: kind, model dir ('' for the shipped one), calls, batch
-    kind, model_dir, calls, batch = sys.argv[1], sys.argv[2] or None, int(sys.argv[3]), int(sys.argv[4])
-    print(json.dumps(measure_in_this_process(kind, model_dir, calls, batch)), flush=True)
+if __name__ == "__main__":  # the worker: one JSON argument {"kind", "models", "calls", "batch"}
+    spec = json.loads(sys.argv[1])
+    print(json.dumps(measure_in_this_process(spec["kind"], spec["models"], spec["calls"], spec["batch"])), flush=True)
