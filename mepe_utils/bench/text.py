@@ -140,10 +140,10 @@ def demo_reading(model: TextEmotionModel) -> dict:
 
 
 def _weights(manifest) -> str:
-    """How a saved model holds its weights: ``float32``, ``float16 storage`` or ``int8 (Keras quantize)``."""
+    """How a saved model holds its weights: ``float32``, ``float16 storage`` or ``int8, Keras quantize``."""
     quantize = manifest.extra.get("exported_from", {}).get("quantize")
     if quantize:
-        return f"{quantize} (Keras quantize)"
+        return f"{quantize}, Keras quantize"
     return "float16 storage" if manifest.weights_storage == "float16" else "float32"
 
 
