@@ -151,9 +151,12 @@ class TextEmotionModel:
 
     def token_counts(self, texts: Sequence[str]) -> np.ndarray:
         """Tokens each text needs before truncation, special tokens included."""
+        return self._token_counts(self.model_texts(texts))
+
+    def _token_counts(self, model_texts: list[str]) -> np.ndarray:
         import tensorflow as tf
 
-        pieces = self.preprocessor.tokenizer(tf.constant(self.model_texts(texts)))  # one token list per text
+        pieces = self.preprocessor.tokenizer(tf.constant(model_texts))  # one token list per text
         return np.array([len(tokens) for tokens in pieces]) + 2  # [CLS] ... [SEP]
 
     def coverage(self, texts: Sequence[str]) -> np.ndarray:
@@ -167,9 +170,10 @@ class TextEmotionModel:
             TextInputError: see :func:`check_texts`.
         """
         texts = check_texts(texts)
-        scores = self._scores(texts)
-        counts = self.token_counts(texts)
-        coverage = self.coverage(texts)
+        model_texts = self.model_texts(texts)
+        scores = self._scores(model_texts)
+        counts = self._token_counts(model_texts)
+        coverage = word_coverage(model_texts, self.vocabulary)
         results = []
         for row, text in enumerate(texts):
             probabilities = scores[PROBABILITIES_OUTPUT][row]
@@ -196,10 +200,10 @@ class TextEmotionModel:
         Raises:
             TextInputError: see :func:`check_texts`.
         """
-        return self._scores(check_texts(texts), batch_size)
+        return self._scores(self.model_texts(check_texts(texts)), batch_size)
 
-    def _scores(self, texts: list[str], batch_size: int = 256) -> dict[str, np.ndarray]:
-        features = tokenize(self.preprocessor, self.model_texts(texts))
+    def _scores(self, model_texts: list[str], batch_size: int = 256) -> dict[str, np.ndarray]:
+        features = tokenize(self.preprocessor, model_texts)
         outputs = predict_bucketed(self.model, features, batch_size=batch_size)
         probabilities = outputs[PROBABILITIES_OUTPUT]
         ekman = goemotions_scores_to_ekman(probabilities) if self.ekman_source == "derived" else outputs[EKMAN_OUTPUT]
