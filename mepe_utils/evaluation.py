@@ -40,6 +40,29 @@ def classification_metrics(y_true: np.ndarray, probabilities: np.ndarray, labels
     }
 
 
+def expected_calibration_error(y_true: np.ndarray, probabilities: np.ndarray, bins: int = 15) -> float:
+    """How far confidence is from accuracy: the top probability's gap to the hit rate, averaged over equal-width bins.
+
+    Args:
+        y_true: int ids (N,).
+        probabilities: (N, K) class probabilities.
+        bins: confidence bins over (0, 1].
+
+    Returns:
+        The bin-size-weighted mean of |accuracy - mean confidence| (0 for a calibrated model).
+
+    Example:
+        >>> expected_calibration_error(np.array([0, 1]), np.array([[0.9, 0.1], [0.9, 0.1]]))  # 90% sure, 50% right
+        0.4
+    """
+    probabilities = np.asarray(probabilities)
+    confidence = probabilities.max(axis=1)
+    hits = probabilities.argmax(axis=1) == np.asarray(y_true)
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    gaps = [abs(hits[which == b].mean() - confidence[which == b].mean()) * (which == b).mean() for b in set(which)]
+    return round(float(np.sum(gaps)), 12)
+
+
 THRESHOLD_GRID = np.round(np.arange(0.02, 0.96, 0.01), 2)
 
 

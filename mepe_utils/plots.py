@@ -1,4 +1,4 @@
-"""The figures MEPE draws: confusion matrices, per-label F1, training curves.
+"""The figures MEPE draws: confusion matrices, per-label F1, training curves, fusion gates and embeddings.
 
 Every helper draws on a :class:`matplotlib.figure.Figure` it creates and returns
 (and saves, atomically, when given a ``path``). None of them touches pyplot's
@@ -117,4 +117,46 @@ def plot_history(
         axis.set_title(metric)
         axis.grid(alpha=0.3)
         axis.legend()
+    return _finish(figure, path)
+
+
+def plot_gate_histograms(gates: dict[str, np.ndarray], path: str | Path | None = None) -> Figure:
+    """The distribution of a fusion model's gate toward the text, one histogram per condition.
+
+    Args:
+        gates: condition name -> (N,) per-pair mean gate (1 = all text, 0 = all face).
+        path: where to save a PNG (optional).
+    """
+    figure = Figure(figsize=(7.5, 3.8))
+    axis = figure.subplots()
+    bins = np.linspace(0, 1, 41)
+    for name, values in gates.items():
+        axis.hist(values, bins=bins, histtype="step", linewidth=1.6, label=f"{name} (mean {np.mean(values):.2f})")
+    axis.set_xlabel("gate toward the text")
+    axis.set_ylabel("pairs")
+    axis.set_title("How much of the text the fusion takes, per condition")
+    axis.legend(fontsize=8)
+    return _finish(figure, path)
+
+
+def plot_embedding_projection(
+    points: np.ndarray, classes: np.ndarray, labels: Sequence[str], title: str = "", path: str | Path | None = None
+) -> Figure:
+    """A 2-D projection of embeddings (e.g. PCA of persona embeddings), one colour per class.
+
+    Args:
+        points: (N, 2) projected embeddings.
+        classes: (N,) class ids indexing ``labels``.
+        labels: the class names.
+        title: the axis title.
+        path: where to save a PNG (optional).
+    """
+    figure = Figure(figsize=(6.4, 5.2))
+    axis = figure.subplots()
+    for class_id, name in enumerate(labels):
+        chosen = classes == class_id
+        if chosen.any():
+            axis.scatter(points[chosen, 0], points[chosen, 1], s=6, alpha=0.6, label=name, color=f"C{class_id}")
+    axis.set_title(title)
+    axis.legend(markerscale=3, fontsize=8)
     return _finish(figure, path)

@@ -1,4 +1,5 @@
-"""The gated multimodal unit: mask semantics, gate range, serialization round trip, the concat baseline."""
+"""The gated multimodal unit: mask semantics, gate range, serialization round trip, the concat baseline,
+the temperatures per presence pattern."""
 
 import numpy as np
 import pytest
@@ -7,9 +8,11 @@ from mepe_utils.models.common import PROBABILITIES_OUTPUT
 from mepe_utils.models.fusion import (
     GATE_OUTPUT,
     PERSONA_EMBEDDING,
+    TEMPERATURE_LAYER,
     FusionConfig,
     GatedMultimodalUnit,
     build_fusion_model,
+    fit_temperatures,
 )
 
 RNG = np.random.default_rng(0)
@@ -48,6 +51,7 @@ def test_the_fusion_model_saves_and_loads_in_safe_mode_with_equal_outputs(kind, 
     import keras
 
     model = build_fusion_model(5, 4, FusionConfig(units=3, kind=kind))
+    model.get_layer(TEMPERATURE_LAYER).log_temperatures.assign(np.log([2.0, 0.5, 3.0]).astype("float32"))
     path = tmp_path / "fusion.keras"
     model.save(path)
     loaded = keras.models.load_model(path, safe_mode=True, compile=False)
@@ -65,3 +69,34 @@ def test_the_layer_config_round_trips():
     assert again.units == 7 and again.name == "g"
     with pytest.raises(ValueError, match="kind must be 'gmu' or 'concat'"):
         build_fusion_model(5, 4, FusionConfig(kind="sum"))
+
+
+def test_each_presence_pattern_has_its_own_temperature_which_changes_confidence_not_the_answer():
+    model = build_fusion_model(5, 4, FusionConfig(units=3))
+    before = {name: model.predict_on_batch(_inputs(p))[PROBABILITIES_OUTPUT] for name, p in _PATTERNS.items()}
+    model.get_layer(TEMPERATURE_LAYER).log_temperatures.assign(np.log([1.0, 4.0, 1.0]).astype("float32"))
+    after = {name: model.predict_on_batch(_inputs(p))[PROBABILITIES_OUTPUT] for name, p in _PATTERNS.items()}
+    np.testing.assert_allclose(after["both"], before["both"], atol=1e-6)
+    np.testing.assert_allclose(after["face_only"], before["face_only"], atol=1e-6)
+    assert (after["text_only"].max(axis=1) < before["text_only"].max(axis=1)).all()
+    np.testing.assert_array_equal(after["text_only"].argmax(axis=1), before["text_only"].argmax(axis=1))
+
+
+def test_fitted_temperatures_cool_an_overconfident_model_and_keep_its_accuracy():
+    model = build_fusion_model(5, 4, FusionConfig(units=8))
+    head = model.get_layer("logits")
+    kernel, bias = head.get_weights()
+    head.set_weights([kernel * 40.0, bias])  # a head whose probabilities are near 0 or 1
+    rng = np.random.default_rng(1)
+    inputs = {"text": rng.normal(size=(400, 5)).astype("float32"), "face": rng.normal(size=(400, 4)).astype("float32")}
+    inputs["presence"] = np.ones((400, 2), "float32")
+    predicted = model.predict_on_batch(inputs)[PROBABILITIES_OUTPUT].argmax(axis=1)
+    classes = np.where(rng.random(400) < 0.6, predicted, rng.integers(0, 7, 400))  # right 60+% of the time
+    temperatures = fit_temperatures(model, inputs, classes)
+    assert set(temperatures) == set(_PATTERNS) and temperatures["both"] > 2.0
+    calibrated = model.predict_on_batch(inputs)[PROBABILITIES_OUTPUT]
+    np.testing.assert_array_equal(calibrated.argmax(axis=1), predicted)
+    assert 0.4 < calibrated.max(axis=1).mean() < 0.9
+
+
+_PATTERNS = {"both": BOTH, "text_only": TEXT_ONLY, "face_only": FACE_ONLY}

@@ -139,3 +139,24 @@ def test_bench_fusion_writes_every_condition_and_contender(
     assert set(conditions["conflicting"]) == {"follows_face", "follows_text", "gate_text_mean"}
     assert results["fusion_file_mb"] > 0 and results["setup"]["command"]
     assert "conflicting text and face" in capsys.readouterr().out
+
+
+def test_the_test_set_zeroes_an_absent_signal_and_says_so():
+    from mepe_utils.bench.fusion import FusionTestSet
+    from mepe_utils.models.fusion import FACE_INPUT, PRESENCE_INPUT, TEXT_INPUT
+
+    rng = np.random.default_rng(0)
+    test = FusionTestSet(
+        text_features=rng.random((5, 3), dtype=np.float32),
+        text_classes=np.array([0, 1, 1, 0, -1]),
+        face_features={"clean": np.ones((4, 2), np.float32), "blur": np.full((4, 2), 2.0, np.float32)},
+        face_classes=np.array([0, 1, 1, 0]),
+        face_ids=np.array([f"PrivateTest:{i}" for i in range(4)]),
+    )
+    rows = np.array([0, 1, 2, 3])
+    inputs = test.inputs(rows, "blur", presence=(0, 1))
+    assert not inputs[TEXT_INPUT].any() and (inputs[FACE_INPUT] == 2.0).all()
+    assert (inputs[PRESENCE_INPUT] == [0, 1]).all() and inputs[PRESENCE_INPUT].shape == (4, 2)
+    both = test.inputs(rows)
+    np.testing.assert_array_equal(both[TEXT_INPUT], test.text_features[rows])
+    assert (both[FACE_INPUT] == 1.0).all()

@@ -19,12 +19,17 @@ no answer without their signal), ``late_product`` and ``late_mean`` (the two
 probability vectors multiplied or averaged; the present one alone when the other
 is missing), ``concat_mlp`` (an MLP on the concatenated readings, trained in
 this run with the fusion model's own recipe) and ``gmu`` (the fusion model).
+Each cell holds accuracy (mean and spread over the pairings), macro-F1 and the
+expected calibration error (how far the top probability is from the hit rate;
+phase 5 reads the fused probabilities as intensities, so they should mean what
+they say).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import platform
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,18 +38,23 @@ from mepe_utils import artifacts
 from mepe_utils.bench.timing import format_table
 from mepe_utils.data.face_degrade import DEGRADATIONS
 from mepe_utils.data.pairs import conflicting_pairs, pair_by_class, single_class_ids
-from mepe_utils.evaluation import classification_metrics
+from mepe_utils.evaluation import classification_metrics, expected_calibration_error
 from mepe_utils.labels import FER_LABELS
 from mepe_utils.models.common import PROBABILITIES_OUTPUT
-from mepe_utils.models.fusion import FACE_INPUT, GATE_OUTPUT, PRESENCE_INPUT, TEXT_INPUT
+from mepe_utils.models.fusion import FACE_INPUT, GATE_OUTPUT, PRESENCE_INPUT, TEXT_INPUT, predict_fusion
 from mepe_utils.options import config_from_dict
 from mepe_utils.predictors.embedding_tables import embedding_table
-from mepe_utils.runtime import library_versions
-from mepe_utils.training.fusion import TEST_PAIRINGS, FusionSources, FusionTrainConfig, train_fusion
+from mepe_utils.runtime import is_smoke, library_versions
+from mepe_utils.training.fusion import (
+    SMOKE_TEXTS_PER_FACE,
+    TEST_PAIRINGS,
+    FusionSources,
+    FusionTrainConfig,
+    train_fusion,
+)
 from mepe_utils.training.fusion_batches import features
 
 MODELS = ("text_only", "face_only", "late_product", "late_mean", "concat_mlp", "gmu")
-BATCH = 1024
 
 
 def _normalised(probabilities: np.ndarray) -> np.ndarray:
@@ -58,34 +68,87 @@ def _late(text: np.ndarray, face: np.ndarray, presence: np.ndarray, how: str) ->
     return np.where(presence[:, 1:] == 0, text, fused)
 
 
-def _predict(model, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    parts = [
-        model.predict_on_batch({k: v[i : i + BATCH] for k, v in inputs.items()})
-        for i in range(0, len(inputs[TEXT_INPUT]), BATCH)
-    ]
-    return {name: np.concatenate([np.asarray(p[name]) for p in parts]) for name in parts[0]}
+@dataclass
+class FusionTestSet:
+    """The test split's cached readings: texts, and faces clean and in each degraded version.
+
+    Attributes:
+        text_features: (T, Dt) text features (:func:`~mepe_utils.training.fusion_batches.features`).
+        text_classes: (T,) single class per text, -1 for texts of several classes.
+        face_features: ``{"clean": (F, Df), <degradation>: (F, Df) ...}``.
+        face_classes: (F,) class per face.
+        face_ids: (F,) the faces' table ids (``PrivateTest:<row>``).
+    """
+
+    text_features: np.ndarray
+    text_classes: np.ndarray
+    face_features: dict[str, np.ndarray]
+    face_classes: np.ndarray
+    face_ids: np.ndarray
+
+    def inputs(self, text_rows: np.ndarray, face_version: str = "clean", presence=(1, 1)) -> dict[str, np.ndarray]:
+        """The fusion model's inputs for every face with the texts at ``text_rows`` (absent signals zeroed)."""
+        presence = np.tile(np.asarray(presence, np.float32), (len(self.face_classes), 1))
+        return {
+            TEXT_INPUT: self.text_features[text_rows] * presence[:, :1],
+            FACE_INPUT: self.face_features[face_version] * presence[:, 1:],
+            PRESENCE_INPUT: presence,
+        }
 
 
-def _scores(models: dict, text: np.ndarray, face: np.ndarray, presence: np.ndarray) -> dict:
+def load_test_set(sources: FusionSources, sample: int | None = None) -> FusionTestSet:
+    """The test split's readings from the embedding-table cache (computed on first use).
+
+    Args:
+        sources: the encoders, the data and the cache.
+        sample: keep a seeded sample of this many faces (and 4 times as many texts), for smoke runs.
+    """
+    texts = embedding_table(
+        sources.text_model, "test", sources.goemotions, sources.cache_dir,
+        sample=sample and sample * SMOKE_TEXTS_PER_FACE,
+    )  # fmt: skip
+    faces = {
+        name: embedding_table(sources.face_model, "PrivateTest", sources.fer2013, sources.cache_dir, version, sample)
+        for name, version in (("clean", None), *((name, name) for name in DEGRADATIONS))
+    }
+    return FusionTestSet(
+        features(texts), single_class_ids(texts.labels), {name: features(table) for name, table in faces.items()},
+        faces["clean"].labels.argmax(axis=1), faces["clean"].ids,
+    )  # fmt: skip
+
+
+def _scores(models: dict, inputs: dict[str, np.ndarray]) -> dict:
     """Each contender's probabilities (None where it cannot answer) and the GMU's mean gate per row."""
-    probs = lambda table: table[:, -len(FER_LABELS) :]  # noqa: E731
-    inputs = {TEXT_INPUT: text, FACE_INPUT: face, PRESENCE_INPUT: presence}
-    gmu = _predict(models["gmu"], inputs)
+    probs = lambda features: features[:, -len(FER_LABELS) :]  # noqa: E731
+    text, face, presence = inputs[TEXT_INPUT], inputs[FACE_INPUT], inputs[PRESENCE_INPUT]
+    gmu = predict_fusion(models["gmu"], inputs)
     return {
         "text_only": probs(text) if presence[:, 0].all() else None,
         "face_only": probs(face) if presence[:, 1].all() else None,
         "late_product": _late(probs(text), probs(face), presence, "product"),
         "late_mean": _late(probs(text), probs(face), presence, "mean"),
-        "concat_mlp": _predict(models["concat_mlp"], inputs)[PROBABILITIES_OUTPUT],
+        "concat_mlp": predict_fusion(models["concat_mlp"], inputs)[PROBABILITIES_OUTPUT],
         "gmu": gmu[PROBABILITIES_OUTPUT],
         "gate": gmu[GATE_OUTPUT].mean(axis=1),
     }
+
+
+CONDITIONS = {
+    "both": ("clean", (1, 1)),
+    "text_missing": ("clean", (0, 1)),
+    "face_missing": ("clean", (1, 0)),
+    **{name: (name, (1, 1)) for name in DEGRADATIONS},
+    **{f"{name}_text_missing": (name, (0, 1)) for name in DEGRADATIONS},
+}
+"""Each measured condition as (face version, presence [text, face])."""
 
 
 def run_fusion_benchmark(
     fusion_dir: str | Path, sources: FusionSources, work_dir: str | Path, pairings: int = TEST_PAIRINGS
 ) -> dict:
     """Runs the whole condition x contender grid; returns ``{"conditions": ..., "fusion_file_mb": ..., "setup": ...}``.
+
+    Under ``MEPE_SMOKE=1`` the test set is a seeded sample (the recipe's ``smoke_rows`` faces).
 
     Args:
         fusion_dir: the saved fusion model (GMU) to measure; its encoders must be ``sources``' models.
@@ -101,41 +164,25 @@ def run_fusion_benchmark(
         train_fusion(sources, concat_dir.parent, recipe)
     models = {"gmu": gmu, "concat_mlp": artifacts.load_model(concat_dir)[0]}
 
-    texts = embedding_table(sources.text_model, "test", sources.goemotions, sources.cache_dir)
-    faces = {"clean": embedding_table(sources.face_model, "PrivateTest", sources.fer2013, sources.cache_dir)}
-    for name in DEGRADATIONS:
-        faces[name] = embedding_table(sources.face_model, "PrivateTest", sources.fer2013, sources.cache_dir, name)
-    text_features, text_classes = features(texts), single_class_ids(texts.labels)
-    face_features = {name: features(table) for name, table in faces.items()}
-    face_classes = faces["clean"].labels.argmax(axis=1)
-    rows = len(face_classes)
-    present = {"both": (1, 1), "text_missing": (0, 1), "face_missing": (1, 0)}
-    conditions = {
-        **{name: ("clean", presence) for name, presence in present.items()},
-        **{name: (name, (1, 1)) for name in DEGRADATIONS},
-        **{f"{name}_text_missing": (name, (0, 1)) for name in DEGRADATIONS},
-    }
-    cells: dict[str, dict[str, list]] = {condition: {} for condition in conditions}
+    test = load_test_set(sources, recipe.smoke_rows if is_smoke() else None)
+    rows = len(test.face_classes)
+    cells: dict[str, dict[str, list]] = {condition: {} for condition in CONDITIONS}
     conflict: dict[str, list] = {"follows_face": [], "follows_text": [], "gate_text_mean": []}
     for seed in range(pairings):
-        pairs = pair_by_class(text_classes, face_classes, np.random.default_rng([seed]))
-        for condition, (face_version, presence) in conditions.items():
-            scores = _scores(
-                models, text_features[pairs.text_rows], face_features[face_version],
-                np.tile(np.asarray(presence, np.float32), (rows, 1)),
-            )  # fmt: skip
+        pairs = pair_by_class(test.text_classes, test.face_classes, np.random.default_rng([seed]))
+        for condition, (face_version, presence) in CONDITIONS.items():
+            scores = _scores(models, test.inputs(pairs.text_rows, face_version, presence))
             for model in MODELS:
                 if scores[model] is not None:
-                    report = classification_metrics(face_classes, scores[model], FER_LABELS)
-                    cells[condition].setdefault(model, []).append((report["accuracy"], report["macro_f1"]))
+                    report = classification_metrics(test.face_classes, scores[model], FER_LABELS)
+                    ece = expected_calibration_error(test.face_classes, scores[model])
+                    cells[condition].setdefault(model, []).append((report["accuracy"], report["macro_f1"], ece))
             cells[condition].setdefault("gate", []).append(float(scores["gate"].mean()))
-        conflicting = conflicting_pairs(text_classes, face_classes, np.random.default_rng([seed, 1]))
-        scores = _scores(
-            models, text_features[conflicting.text_rows], face_features["clean"], np.ones((rows, 2), np.float32)
-        )
+        conflicting = conflicting_pairs(test.text_classes, test.face_classes, np.random.default_rng([seed, 1]))
+        scores = _scores(models, test.inputs(conflicting.text_rows))
         answer = scores["gmu"].argmax(axis=1)
-        conflict["follows_face"].append(float((answer == face_classes).mean()))
-        conflict["follows_text"].append(float((answer == text_classes[conflicting.text_rows]).mean()))
+        conflict["follows_face"].append(float((answer == test.face_classes).mean()))
+        conflict["follows_text"].append(float((answer == test.text_classes[conflicting.text_rows]).mean()))
         conflict["gate_text_mean"].append(float(scores["gate"].mean()))
 
     results = {name: _summarise(values) for name, values in cells.items()}
@@ -147,6 +194,7 @@ def run_fusion_benchmark(
         "fusion_file_mb": round((Path(fusion_dir) / artifacts.MODEL_FILE).stat().st_size / 1e6, 3),
         "setup": {
             "test": f"GoEmotions test x FER-2013 PrivateTest ({rows} faces), {pairings} seeded pairings",
+            "smoke": is_smoke(),
             "fusion_model": str(fusion_dir),
             "concat_mlp": f"trained in this run with the fusion model's recipe: {dataclasses.asdict(recipe)}",
             "encoders": {k: v["model_sha256"] for k, v in manifest.extra["encoders"].items()},
@@ -161,11 +209,12 @@ def _summarise(values: dict[str, list]) -> dict:
     for model, runs in values.items():
         if model == "gate":
             continue
-        accuracy, macro_f1 = np.array(runs).T
+        accuracy, macro_f1, ece = np.array(runs).T
         summary[model] = {
             "accuracy": float(accuracy.mean()),
             "accuracy_std": float(accuracy.std()),
             "macro_f1": float(macro_f1.mean()),
+            "calibration_error": float(ece.mean()),
         }
     summary["gmu"]["gate_text_mean"] = float(np.mean(values["gate"]))
     return summary
@@ -180,16 +229,18 @@ def _mean_over(results: dict, names: list[str]) -> dict:
 
 
 def print_fusion_benchmark(results: dict) -> None:
-    rows = {}
-    for condition, values in results["conditions"].items():
-        if condition == "conflicting":
-            continue
-        rows[condition] = {model: values[model]["accuracy"] if model in values else None for model in MODELS}
-        rows[condition]["gate_text"] = values["gmu"]["gate_text_mean"]
-    print(format_table(rows, [*MODELS, "gate_text"]))
+    for metric in ("accuracy", "calibration_error"):
+        rows = {}
+        for condition, values in results["conditions"].items():
+            if condition == "conflicting":
+                continue
+            rows[condition] = {model: values[model][metric] if model in values else None for model in MODELS}
+            rows[condition]["gate_text"] = values["gmu"]["gate_text_mean"]
+        print(f"{metric} (mean of the test pairings)")
+        print(format_table(rows, [*MODELS, "gate_text"]))
     conflict = results["conditions"]["conflicting"]
     print(
         f"conflicting text and face: the GMU follows the face {conflict['follows_face']:.1%}, the text "
         f"{conflict['follows_text']:.1%}; mean gate toward text {conflict['gate_text_mean']:.2f}"
     )
-    print(f"(accuracy, mean of the test pairings; fusion model file {results['fusion_file_mb']:.2f} MB)")
+    print(f"fusion model file {results['fusion_file_mb']:.2f} MB")

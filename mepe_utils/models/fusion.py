@@ -14,6 +14,14 @@ forced to take all of the other (z = 1 with the face missing, z = 0 with the
 text missing), so the model answers from one signal without a special code
 path, and training with modality dropout teaches its head to do so.
 
+The class head divides its logits by a temperature chosen by which signals
+are present (both, text only, face only). Training leaves the temperatures at
+1; they are fitted afterwards on validation pairs (Guo et al. 2017), because
+the encoders' readings of their own training data are more confident than
+their readings of anything else, and a head trained on them learns that
+overconfidence. The temperatures change how sure the model is, never its
+answer.
+
 The model's outputs::
 
     {"probabilities": (batch, 7) softmax, FER order,
@@ -26,6 +34,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from mepe_utils.labels import NUM_FER
@@ -35,6 +44,10 @@ PERSONA_EMBEDDING = "persona_embedding"
 """The fused vector's layer and output name: the persona embedding phase 5 reads."""
 GATE_OUTPUT = "gate"
 TEXT_INPUT, FACE_INPUT, PRESENCE_INPUT = "text", "face", "presence"
+TEMPERATURE_LAYER = "temperature"
+PRESENCE_PATTERNS = {"both": (1, 1), "text_only": (1, 0), "face_only": (0, 1)}
+"""The presence patterns [text, face] a model meets, in the order of :class:`PresenceTemperature`'s temperatures."""
+PREDICT_BATCH = 1024
 
 
 @keras.saving.register_keras_serializable(package="mepe")
@@ -81,6 +94,34 @@ class GatedMultimodalUnit(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}
+
+
+@keras.saving.register_keras_serializable(package="mepe")
+class PresenceTemperature(layers.Layer):
+    """Divides class logits by one temperature per presence pattern (:data:`PRESENCE_PATTERNS`).
+
+    The temperatures are stored as logarithms in a non-trainable weight (zeros:
+    every temperature 1) and set by calibration after training.
+
+    Call arguments:
+        logits: (batch, classes).
+        presence: (batch, 2) 1/0 for [text present, face present].
+    """
+
+    def build(self, logits_shape, presence_shape):
+        self.log_temperatures = self.add_weight(
+            name="log_temperatures", shape=(len(PRESENCE_PATTERNS),), initializer="zeros", trainable=False
+        )
+
+    def call(self, logits, presence):
+        presence = ops.cast(presence, logits.dtype)
+        text, face = presence[:, 0:1], presence[:, 1:2]
+        pattern = ops.concatenate([text * face, text * (1.0 - face), (1.0 - text) * face], axis=-1)
+        log_temperature = ops.sum(pattern * ops.cast(self.log_temperatures, logits.dtype), axis=-1, keepdims=True)
+        return logits / ops.exp(log_temperature)
+
+    def compute_output_shape(self, logits_shape, presence_shape):
+        return logits_shape
 
 
 @dataclass
@@ -131,6 +172,52 @@ def build_fusion_model(text_dim: int, face_dim: int, config: FusionConfig | None
         raise ValueError(f"kind must be 'gmu' or 'concat', got {config.kind!r}")
     persona = layers.Identity(name=PERSONA_EMBEDDING)(fused)
     x = layers.Dropout(config.dropout, name="head_dropout")(persona)
-    outputs[PROBABILITIES_OUTPUT] = layers.Dense(NUM_FER, activation="softmax", name=PROBABILITIES_OUTPUT)(x)
+    logits = layers.Dense(NUM_FER, name="logits")(x)
+    logits = PresenceTemperature(name=TEMPERATURE_LAYER)(logits, presence)
+    outputs[PROBABILITIES_OUTPUT] = layers.Softmax(name=PROBABILITIES_OUTPUT)(logits)
     outputs[PERSONA_EMBEDDING] = persona
     return keras.Model({TEXT_INPUT: text, FACE_INPUT: face, PRESENCE_INPUT: presence}, outputs, name="mepe_fusion")
+
+
+def predict_fusion(model, inputs: dict[str, np.ndarray], batch: int = PREDICT_BATCH) -> dict[str, np.ndarray]:
+    """A fusion model's outputs over many rows, ``batch`` rows per call (``predict_on_batch``, no tracing per call)."""
+    parts = [
+        model.predict_on_batch({k: v[i : i + batch] for k, v in inputs.items()})
+        for i in range(0, len(inputs[TEXT_INPUT]), batch)
+    ]
+    return {name: np.concatenate([np.asarray(p[name]) for p in parts]) for name in parts[0]}
+
+
+def fit_temperatures(model, inputs: dict[str, np.ndarray], classes: np.ndarray) -> dict[str, float]:
+    """Fits the model's temperature for each presence pattern on labelled pairs, and sets them.
+
+    Every pair is scored once per pattern (the absent signal zeroed); each
+    temperature minimises the negative log-likelihood of ``classes`` over a
+    log-spaced grid from 1/4 to 8.
+
+    Args:
+        model: a model from :func:`build_fusion_model`.
+        inputs: ``{"text", "face", "presence"}`` of validation pairs (their presence is replaced).
+        classes: (N,) true class ids.
+
+    Returns:
+        ``{pattern: temperature}``.
+    """
+    layer = model.get_layer(TEMPERATURE_LAYER)
+    layer.log_temperatures.assign(np.zeros(len(PRESENCE_PATTERNS), np.float32))
+    grid = np.linspace(np.log(0.25), np.log(8.0), 241)
+    fitted = []
+    for pattern in PRESENCE_PATTERNS.values():
+        presence = np.tile(np.asarray(pattern, np.float32), (len(classes), 1))
+        scored = {**inputs, PRESENCE_INPUT: presence}
+        log_p = np.log(np.clip(predict_fusion(model, scored)[PROBABILITIES_OUTPUT], 1e-12, 1.0))
+        losses = [_negative_log_likelihood(log_p / np.exp(log_t), classes) for log_t in grid]
+        fitted.append(grid[int(np.argmin(losses))])
+    layer.log_temperatures.assign(np.asarray(fitted, np.float32))
+    return {name: float(np.exp(log_t)) for name, log_t in zip(PRESENCE_PATTERNS, fitted)}
+
+
+def _negative_log_likelihood(logits: np.ndarray, classes: np.ndarray) -> float:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_softmax = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return float(-log_softmax[np.arange(len(classes)), classes].mean())

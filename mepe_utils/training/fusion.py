@@ -2,10 +2,13 @@
 
 Protocol: pairs from GoEmotions ``train`` x FER ``Training`` (re-paired every
 epoch, with missing and degraded signals), the epoch chosen on ``dev`` x
-``PublicTest`` (both signals, clean), ``test`` x ``PrivateTest`` reported once
-over 5 seeded pairings (mean and spread). The encoders are the saved text and
-face models given; their readings come from embedding tables
-(:mod:`mepe_utils.predictors.embedding_tables`), computed once per model file.
+``PublicTest`` (both signals, clean), then one softmax temperature per presence
+pattern fitted on ``dev`` x ``PublicTest`` pairs with the training share of
+degraded faces (:func:`~mepe_utils.models.fusion.fit_temperatures`), and
+``test`` x ``PrivateTest`` reported once over 5 seeded pairings (mean and
+spread). The encoders are the saved text and face models given; their readings
+come from embedding tables (:mod:`mepe_utils.predictors.embedding_tables`),
+computed once per model file.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from mepe_utils.data.pairs import single_class_ids
 from mepe_utils.evaluation import classification_metrics
 from mepe_utils.labels import FER_LABELS
 from mepe_utils.models.common import PROBABILITIES_OUTPUT
-from mepe_utils.models.fusion import PERSONA_EMBEDDING, FusionConfig, build_fusion_model
+from mepe_utils.models.fusion import PERSONA_EMBEDDING, FusionConfig, build_fusion_model, fit_temperatures
 from mepe_utils.predictors.embedding_tables import EmbeddingTable, embedding_table
 from mepe_utils.runtime import dtype_policy, is_smoke
 from mepe_utils.training.fusion_batches import FusionBatches, SignalDropout, features
@@ -114,8 +117,12 @@ class FusionTrainer(Trainer):
                 sources.text_model, text_split, sources.goemotions, rows=SMOKE_TEXTS_PER_FACE
             )
             self.faces[name] = {"clean": self._table(sources.face_model, face_split, sources.fer2013)}
-        for degradation in DEGRADATIONS:
-            self.faces["train"][degradation] = self._table(sources.face_model, "Training", sources.fer2013, degradation)
+        for name, (_, face_split) in SPLITS.items():
+            if name != "test":  # training mixes in degraded faces; calibration (on validation) too
+                for degradation in DEGRADATIONS:
+                    self.faces[name][degradation] = self._table(
+                        sources.face_model, face_split, sources.fer2013, degradation
+                    )
 
     def split_batches(self, name: str, **kwargs) -> FusionBatches:
         """Batches of one split's pairs (``kwargs`` go to :class:`FusionBatches`)."""
@@ -151,6 +158,11 @@ class FusionTrainer(Trainer):
         with dtype_policy("float32"):
             export = build_fusion_model(*self.input_dims(), self.config.model)
         export.set_weights(model.get_weights())
+        calibration = self.split_batches(
+            "validation", dropout=SignalDropout(0.0, 0.0, self.config.signals.face_degraded), seed=self.config.seed
+        )
+        rows = np.concatenate(calibration.batches)
+        self.temperatures = fit_temperatures(export, calibration.inputs(rows), calibration.face_classes[rows])
         return export
 
     def evaluate(self, model, folder: Path) -> Evaluation:
@@ -198,7 +210,7 @@ class FusionTrainer(Trainer):
                 "test": f"test x PrivateTest ({len(self.faces['test']['clean'])} faces), {TEST_PAIRINGS} pairings",
                 "smoke": is_smoke(),
             },
-            extra={"encoders": encoders, "params": int(model.count_params())},
+            extra={"encoders": encoders, "params": int(model.count_params()), "temperatures": self.temperatures},
         )
 
 

@@ -1,8 +1,9 @@
-"""Per-label threshold tuning on synthetic scores."""
+"""Per-label threshold tuning and calibration error on synthetic scores."""
 
 import numpy as np
+import pytest
 
-from mepe_utils.evaluation import multilabel_metrics, tune_thresholds
+from mepe_utils.evaluation import expected_calibration_error, multilabel_metrics, tune_thresholds
 
 
 def test_thresholds_separate_each_label_where_it_can_be_separated():
@@ -26,3 +27,11 @@ def test_tuned_thresholds_beat_a_fixed_one_on_the_tuning_split():
     names = list("abcde")
     tuned = multilabel_metrics(labels, scores, tune_thresholds(labels, scores), names)["macro_f1"]
     assert tuned > multilabel_metrics(labels, scores, 0.5, names)["macro_f1"]
+
+
+def test_calibration_error_is_zero_when_confidence_matches_the_hit_rate_and_grows_with_overconfidence():
+    classes = np.array([0, 0, 0, 1])  # predicting class 0 at 75% confidence: right 3 times in 4
+    calibrated = np.tile([0.75, 0.25], (4, 1))
+    assert expected_calibration_error(classes, calibrated) == 0.0
+    overconfident = np.tile([0.99, 0.01], (4, 1))
+    assert expected_calibration_error(classes, overconfident) == pytest.approx(0.24)
