@@ -120,6 +120,8 @@ def test_predictor_reads_texts_and_reports_truncation(trained_tiny_text_model):
         assert reading.embedding.shape == (8,)
     assert not short.truncated and short.tokens == 6
     assert long.truncated and long.tokens == 62 and model.window == 16
+    exactly_full = model.predict(" ".join(["i"] * 14))[0]  # 14 pieces + [CLS] + [SEP] fill the window
+    assert exactly_full.tokens == 16 and not exactly_full.truncated
     batch = model.scores(["I love this!", "what ?"])
     np.testing.assert_allclose(batch[PROBABILITIES_OUTPUT][0], list(short.probabilities.values()), rtol=1e-5)
 

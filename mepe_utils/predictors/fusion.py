@@ -9,6 +9,7 @@ error: the gate then takes all of the other signal.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +77,9 @@ class FusionModel:
         self.text_reader = text_reader
         self.face_reader = face_reader
         self.input_dims = {name: int(model.input[name].shape[-1]) for name in (TEXT_INPUT, FACE_INPUT)}
+        # the photo is read on this thread while the text is read on the caller's: both spend
+        # their time in TensorFlow and OpenCV, which release the GIL
+        self._face_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mepe-face")
 
     @classmethod
     def load(
@@ -114,8 +118,9 @@ class FusionModel:
         """
         if text is None and photo is None:
             raise MepeError("nothing to read: give a text, a photo or both")
+        face_job = self._face_worker.submit(self.face_reader.predict, photo) if photo is not None else None
         text_reading = self.text_reader.predict(text)[0] if text is not None else None
-        face_reading = self.face_reader.predict(photo)[0] if photo is not None else None
+        face_reading = face_job.result()[0] if face_job is not None else None
         has_face = face_reading is not None and face_reading.found
         if text_reading is None and not has_face:
             raise MepeError("no face found in the photo and no text given: nothing to read")

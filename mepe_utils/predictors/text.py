@@ -171,8 +171,10 @@ class TextEmotionModel:
         """
         texts = check_texts(texts)
         model_texts = self.model_texts(texts)
-        scores = self._scores(model_texts)
-        counts = self._token_counts(model_texts)
+        scores, counts = self._read(model_texts)
+        filled = np.flatnonzero(counts >= self.window)  # only these may have been cut: count their tokens
+        if len(filled):
+            counts[filled] = self._token_counts([model_texts[row] for row in filled])
         coverage = word_coverage(model_texts, self.vocabulary)
         results = []
         for row, text in enumerate(texts):
@@ -200,11 +202,13 @@ class TextEmotionModel:
         Raises:
             TextInputError: see :func:`check_texts`.
         """
-        return self._scores(self.model_texts(check_texts(texts)), batch_size)
+        return self._read(self.model_texts(check_texts(texts)), batch_size)[0]
 
-    def _scores(self, model_texts: list[str], batch_size: int = 256) -> dict[str, np.ndarray]:
+    def _read(self, model_texts: list[str], batch_size: int = 256) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The scores of :meth:`scores` and each text's tokens within the window (special tokens included)."""
         features = tokenize(self.preprocessor, model_texts)
         outputs = predict_bucketed(self.model, features, batch_size=batch_size)
         probabilities = outputs[PROBABILITIES_OUTPUT]
         ekman = goemotions_scores_to_ekman(probabilities) if self.ekman_source == "derived" else outputs[EKMAN_OUTPUT]
-        return {PROBABILITIES_OUTPUT: probabilities, EKMAN_OUTPUT: ekman, EMBEDDING_LAYER: outputs[EMBEDDING_LAYER]}
+        scores = {PROBABILITIES_OUTPUT: probabilities, EKMAN_OUTPUT: ekman, EMBEDDING_LAYER: outputs[EMBEDDING_LAYER]}
+        return scores, features["padding_mask"].sum(axis=1).astype(np.int64)
