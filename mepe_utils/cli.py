@@ -424,20 +424,21 @@ def render_docs_command(args) -> int:
 
 
 def _configure_demo(parser):
-    parser.add_argument("--text", help="a sentence to read (default: a sample sentence)")
+    parser.add_argument("--text", help="a sentence to read (default: the mission's demo sentence)")
     parser.add_argument("--photo", help="a photo with a face (default: scikit-image's astronaut portrait)")
-    parser.add_argument("--text-model", help="MEPE saved text model (default: assets/models/text)")
-    parser.add_argument("--face-model", help="MEPE saved face model (default: assets/models/face)")
+    parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
+    parser.add_argument("--text-model", help="its text model (default: assets/models/text)")
+    parser.add_argument("--face-model", help="its face model (default: assets/models/face)")
 
 
-@command("demo", "MEPE end to end on what is built so far: text and photo -> emotions", _configure_demo)
+@command("demo", "MEPE end to end on what is built so far: text and photo -> fused emotions", _configure_demo)
 def demo_command(args) -> int:
-    from mepe_utils.demo import format_reading, read_face, read_text
-    from mepe_utils.predictors.report import format_text_readings
+    from mepe_utils.demo import run_demo
+    from mepe_utils.predictors.report import format_fused_reading
 
-    print(f"text: {format_text_readings([read_text(args.text, args.text_model)])}")
-    reading = read_face(args.photo, args.face_model)
-    print(format_reading(reading, args.photo or "astronaut portrait (scikit-image)"))
+    photo = Path(args.photo) if args.photo else None
+    reading = run_demo(args.text, photo, args.fusion_model, args.text_model, args.face_model)
+    print(format_fused_reading(reading))
     return 0
 
 

@@ -1,10 +1,10 @@
 """``mepe demo``: MEPE end to end on what is built so far.
 
-Today both signals, each read by its shipped model: a sentence -> the
-fine-tuned MiniLM text model -> GoEmotions labels and the Ekman view; a photo (default:
-scikit-image's public-domain astronaut portrait) -> face detection -> 48x48
-crop -> the face CNN -> emotions. Later phases add the fusion, the persona and
-the generated reply.
+Today: a sentence (default: the mission's demo sentence) and a photo (default:
+scikit-image's public-domain astronaut portrait) are read by the shipped text
+and face models and fused by the shipped gated multimodal unit into one emotion
+reading with its modality weights. Phase 5 adds the persona and the generated
+reply.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotion, FaceEmotionModel
-from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotion, TextEmotionModel
+from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
+from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL, FusedEmotion, FusionModel
+from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
 
 DEFAULT_TEXT = "I feel overwhelmed and frustrated with how things are going."
 """The sentence the demo reads when none is given: the mission's own demo sentence."""
@@ -27,24 +28,25 @@ def default_photo() -> np.ndarray:
     return skimage.data.astronaut()
 
 
-def read_text(text: str | None = None, model_dir: str | Path | None = None) -> TextEmotion:
-    """Reads ``text`` (:data:`DEFAULT_TEXT` when None) with a saved text model (the shipped one when None)."""
-    return TextEmotionModel.load(model_dir or SHIPPED_TEXT_MODEL).predict(DEFAULT_TEXT if text is None else text)[0]
+def run_demo(
+    text: str | None = None,
+    photo=None,
+    fusion_model: str | Path | None = None,
+    text_model: str | Path | None = None,
+    face_model: str | Path | None = None,
+) -> FusedEmotion:
+    """Reads ``text`` and ``photo`` (the defaults when None) and fuses the two readings.
 
+    Args:
+        text: the person's words (:data:`DEFAULT_TEXT` when None).
+        photo: a path, array or PIL image (:func:`default_photo` when None).
+        fusion_model, text_model, face_model: saved MEPE models (the shipped ones when None);
+            the fusion model refuses encoders it was not trained on.
 
-def read_face(photo=None, model_dir: str | Path | None = None) -> FaceEmotion:
-    """Reads the largest face in ``photo`` (the astronaut portrait when None) with a saved face model
-    (the shipped one when None)."""
-    model = FaceEmotionModel.load(model_dir or SHIPPED_FACE_MODEL)
-    return model.predict(default_photo() if photo is None else photo)[0]
-
-
-def format_reading(reading: FaceEmotion, source: str) -> str:
-    """A few readable lines: the face box and the three most probable emotions."""
-    if not reading.found:
-        return f"{source}: no face found"
-    lines = [f"{source}: face at (x, y, w, h) = {reading.box} ({len(reading.boxes)} face(s) seen)"]
-    ranked = sorted(reading.probabilities.items(), key=lambda item: -item[1])
-    for name, probability in ranked[:3]:
-        lines.append(f"  {name:9s} {probability:6.1%}  {'#' * round(probability * 30)}")
-    return "\n".join(lines)
+    Returns:
+        The fused reading, holding the text and face readings.
+    """
+    analyzer = FusionModel.load(
+        fusion_model or SHIPPED_FUSION_MODEL, text_model or SHIPPED_TEXT_MODEL, face_model or SHIPPED_FACE_MODEL
+    )
+    return analyzer.analyze(DEFAULT_TEXT if text is None else text, default_photo() if photo is None else photo)

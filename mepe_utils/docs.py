@@ -29,7 +29,7 @@ RESULTS_DIR = REPO_ROOT / "results"
 README = REPO_ROOT / "README.md"
 RESULTS_BEGIN = "<!-- results: rendered by `mepe render-docs` from docs/readme_results.md; do not edit here -->"
 RESULTS_END = "<!-- end of rendered results -->"
-SHIPPED_CARDS = ("face", "text")
+SHIPPED_CARDS = ("face", "text", "fusion")
 """Shipped models whose ``MODEL_CARD.md`` notes come from ``docs/model_cards/<name>.md``."""
 
 
@@ -137,6 +137,48 @@ def _inference_table(bench: dict) -> str:
     return markdown_table(header, rows)
 
 
+FUSION_CONDITIONS = {
+    "both": "both signals, clean",
+    "text_missing": "text missing",
+    "face_missing": "face missing",
+    "face_degraded": "face degraded (mean of 5)",
+    "blur": "&nbsp;&nbsp;blur",
+    "low_light": "&nbsp;&nbsp;low light",
+    "occlusion": "&nbsp;&nbsp;occlusion",
+    "jpeg": "&nbsp;&nbsp;JPEG",
+    "downscale": "&nbsp;&nbsp;downscale",
+    "face_degraded_text_missing": "face degraded, text missing",
+}
+FUSION_MODELS = {
+    "text_only": "text only",
+    "face_only": "face only",
+    "late_product": "late, product",
+    "late_mean": "late, mean",
+    "concat_mlp": "concat MLP",
+    "gmu": "GMU",
+}
+
+
+def _fusion_table(bench: dict) -> str:
+    """Accuracy of every contender under every condition, with the GMU's macro-F1 and gate toward the text."""
+    rows = []
+    for condition, name in FUSION_CONDITIONS.items():
+        cells = bench["conditions"][condition]
+        row = [name] + [f"{cells[m]['accuracy']:.3f}" if m in cells else "-" for m in FUSION_MODELS]
+        gmu = cells["gmu"]
+        row[-1] = f"**{gmu['accuracy']:.3f}**" + (f" ± {gmu['accuracy_std']:.3f}" if "accuracy_std" in gmu else "")
+        calibration = f"{gmu['calibration_error']:.3f} ({cells['late_product']['calibration_error']:.3f})"
+        rows.append(row + [f"{gmu['macro_f1']:.3f}", calibration, f"{gmu['gate_text_mean']:.2f}"])
+    header = [
+        "condition",
+        *FUSION_MODELS.values(),
+        "GMU macro-F1",
+        "GMU calibration error (late, product)",
+        "GMU gate toward text",
+    ]
+    return markdown_table(header, rows)
+
+
 def render_context(results_dir: Path = RESULTS_DIR, models_dir: Path = SHIPPED_MODELS_DIR) -> dict:
     """Every value a template may name: each ``results/<name>.json`` by its name, each shipped
     manifest by its folder name, and the tables and ratios built from them."""
@@ -164,6 +206,7 @@ def render_context(results_dir: Path = RESULTS_DIR, models_dir: Path = SHIPPED_M
         face_train_gap=100 * (last_epoch["accuracy"] - last_epoch["val_accuracy"]),
         text_table=_text_table(text, text_names),
         inference_table=_inference_table(context["bench_inference"]),
+        fusion_table=_fusion_table(context["bench_fusion"]),
     )
     shipped, baseline = text["shipped"], text["tfidf_lr"]
     check = shipped["check_set"]
@@ -182,6 +225,16 @@ def render_context(results_dir: Path = RESULTS_DIR, models_dir: Path = SHIPPED_M
             f'- "{miss["text"]}": read {miss["read"]}, expected {miss["expected"]}' for miss in check["misread"]
         )
         or "(none)",
+    )
+    fusion, conditions = context["fusion"], context["bench_fusion"]["conditions"]
+    both, degraded = conditions["both"], conditions["face_degraded"]
+    context.update(
+        fusion_encoder_sha={name: e["model_sha256"][:12] for name, e in fusion["extra"]["encoders"].items()},
+        fusion_signals=fusion["training"]["config"]["signals"],
+        fusion_gain_single=100
+        * (both["gmu"]["accuracy"] - max(both["text_only"]["accuracy"], both["face_only"]["accuracy"])),
+        fusion_gain_late=100 * (both["gmu"]["accuracy"] - both["late_product"]["accuracy"]),
+        fusion_degraded_gain=100 * (degraded["gmu"]["accuracy"] - degraded["late_product"]["accuracy"]),
     )
     return context
 

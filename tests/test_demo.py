@@ -2,44 +2,45 @@ import numpy as np
 import pytest
 
 from mepe_utils.cli import main
-from mepe_utils.demo import DEFAULT_TEXT, read_face, read_text
+from mepe_utils.demo import DEFAULT_TEXT, run_demo
 
 pytest.importorskip("skimage")
 
 
-def _models(text_dir, face_dir):
-    return ["--text-model", str(text_dir), "--face-model", str(face_dir)]
+@pytest.fixture
+def models(tiny_fusion, tiny_text_model_dir, tiny_face_model_dir):
+    return ["--fusion-model", str(tiny_fusion), "--text-model", str(tiny_text_model_dir)] + [
+        "--face-model",
+        str(tiny_face_model_dir),
+    ]
 
 
-def test_demo_reads_the_default_sentence_and_the_face_of_the_default_photo(
-    tiny_text_model_dir, tiny_face_model_dir, capsys
+def test_demo_fuses_the_default_sentence_and_the_face_of_the_default_photo(
+    tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, models, capsys
 ):
-    reading = read_face(model_dir=tiny_face_model_dir)
-    assert reading.found and len(reading.boxes) == 1
+    reading = run_demo(fusion_model=tiny_fusion, text_model=tiny_text_model_dir, face_model=tiny_face_model_dir)
+    assert reading.text.text == DEFAULT_TEXT and reading.face.found and len(reading.face.boxes) == 1
+    assert reading.missing == [] and 0.0 <= reading.gate_text <= 1.0
     assert sum(reading.probabilities.values()) == pytest.approx(1.0, rel=1e-5)
-    text = read_text(model_dir=tiny_text_model_dir)
-    assert text.text == DEFAULT_TEXT and len(text.probabilities) == 28
-    assert main(["demo", *_models(tiny_text_model_dir, tiny_face_model_dir)]) == 0
+    assert main(["demo", *models]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("text: ") and DEFAULT_TEXT[:40] in out and "ekman:" in out
-    assert "face at (x, y, w, h)" in out
+    assert out.startswith("fused: ") and "weights:   text" in out and DEFAULT_TEXT[:40] in out and "face (" in out
 
 
-def test_demo_refuses_an_empty_sentence(tiny_text_model_dir, tiny_face_model_dir, capsys):
-    assert main(["demo", "--text", "  ", *_models(tiny_text_model_dir, tiny_face_model_dir)]) == 2
+def test_demo_refuses_an_empty_sentence(models, capsys):
+    assert main(["demo", "--text", "  ", *models]) == 2
     assert "empty" in capsys.readouterr().err
 
 
-def test_demo_reports_a_photo_without_a_face(tiny_text_model_dir, tiny_face_model_dir, tmp_path, capsys):
+def test_demo_reads_a_photo_without_a_face_as_a_missing_signal(models, tmp_path, capsys):
     from PIL import Image
 
     Image.fromarray(np.full((100, 100, 3), 90, np.uint8)).save(tmp_path / "wall.png")
-    photo = ["--photo", str(tmp_path / "wall.png")]
-    assert main(["demo", *photo, *_models(tiny_text_model_dir, tiny_face_model_dir)]) == 0
-    assert "no face found" in capsys.readouterr().out
+    assert main(["demo", "--photo", str(tmp_path / "wall.png"), *models]) == 0
+    out = capsys.readouterr().out
+    assert "missing:   face" in out and "no face found" in out and "weights:   text 1.00" in out
 
 
-def test_demo_names_a_missing_photo(tiny_text_model_dir, tiny_face_model_dir, tmp_path, capsys):
-    photo = ["--photo", str(tmp_path / "nope.jpg")]
-    assert main(["demo", *photo, *_models(tiny_text_model_dir, tiny_face_model_dir)]) == 2
+def test_demo_names_a_missing_photo(models, tmp_path, capsys):
+    assert main(["demo", "--photo", str(tmp_path / "nope.jpg"), *models]) == 2
     assert "nope.jpg: no such file" in capsys.readouterr().err
