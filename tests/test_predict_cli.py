@@ -31,7 +31,10 @@ def test_predict_text_prints_a_table_and_json(tiny_text_model_dir, capsys):
     (record,) = json.loads(capsys.readouterr().out)
     assert list(record["probabilities"]) == list(GOEMOTIONS_LABELS)
     assert record["top_label"] in GOEMOTIONS_LABELS and len(record["embedding"]) == 8
-    assert record["truncated"] is False
+    assert record["truncated"] is False and len(record["sentence_vector"]) > 0
+    assert main(["predict-text", "I love this", "--model", str(tiny_text_model_dir), "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    assert "embedding" not in record and "sentence_vector" not in record
 
 
 @pytest.mark.parametrize(("text", "message"), [("", "text 0: the text is empty"), ("   ", "text 0: the text is empty")])

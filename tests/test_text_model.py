@@ -10,7 +10,7 @@ from conftest import tiny_text_encoder as tiny_distilbert
 from mepe_utils.errors import TextInputError
 from mepe_utils.labels import NUM_FER, NUM_GOEMOTIONS
 from mepe_utils.models.common import EKMAN_OUTPUT, EMBEDDING_LAYER, PROBABILITIES_OUTPUT
-from mepe_utils.models.text import MaskedMeanPooling, TextModelConfig, build_text_classifier
+from mepe_utils.models.text import POOLED_LAYER, MaskedMeanPooling, TextModelConfig, build_text_classifier
 
 WORDS = TINY_WORDS
 VOCABULARY = TINY_VOCABULARY
@@ -124,6 +124,8 @@ def test_predictor_reads_texts_and_reports_truncation(trained_tiny_text_model):
     assert exactly_full.tokens == 16 and not exactly_full.truncated
     batch = model.scores(["I love this!", "what ?"])
     np.testing.assert_allclose(batch[PROBABILITIES_OUTPUT][0], list(short.probabilities.values()), rtol=1e-5)
+    np.testing.assert_allclose(batch[POOLED_LAYER][0], short.sentence_vector, rtol=1e-5)
+    assert short.sentence_vector.shape == (model.model.get_layer(POOLED_LAYER).output.shape[-1],)
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,10 @@ from mepe_utils.labels import NUM_FER, NUM_GOEMOTIONS
 from mepe_utils.models.common import EKMAN_OUTPUT, EMBEDDING_LAYER, PROBABILITIES_OUTPUT
 
 DISTILBERT_PRESET = "hf://distilbert/distilbert-base-uncased"
+POOLED_LAYER = "pool"
+"""The layer whose output is the encoder's sentence vector (mean of the token vectors, or [CLS]).
+
+Persona traits (phase 5) are read from it."""
 PREPROCESSOR_ASSET = "preprocessor"
 """A saved text model's asset folder holding its KerasHub preprocessor (tokenizer + packing)."""
 
@@ -95,9 +99,9 @@ def build_text_classifier(backbone, config: TextModelConfig | None = None) -> ke
     encoded = backbone(inputs)
     sequence = encoded["sequence_output"] if isinstance(encoded, dict) else encoded
     if config.pooling == "mean":
-        pooled = MaskedMeanPooling(name="pool")(sequence, inputs["padding_mask"])
+        pooled = MaskedMeanPooling(name=POOLED_LAYER)(sequence, inputs["padding_mask"])
     elif config.pooling == "cls":
-        pooled = sequence[:, 0, :]
+        pooled = layers.Identity(name=POOLED_LAYER)(sequence[:, 0, :])
     else:
         raise ValueError(f"pooling must be 'mean' or 'cls', got {config.pooling!r}")
     x = layers.Dropout(config.dropout, name="pool_dropout")(pooled)

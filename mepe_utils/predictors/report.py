@@ -75,11 +75,12 @@ def fused_record(reading: FusedEmotion, embedding: bool = False) -> dict:
 
 
 def reading_record(reading: TextEmotion | FaceEmotion, embedding: bool = False) -> dict:
-    """A JSON-ready dict of a reading; the embedding is left out unless asked for."""
+    """A JSON-ready dict of a reading; the vectors (embedding, sentence vector) are left out unless asked for."""
     record = asdict(reading)
-    vector = record.pop("embedding")
-    if embedding and vector is not None:
-        record["embedding"] = np.asarray(vector).round(6).tolist()
+    for key in ("embedding", "sentence_vector"):
+        vector = record.pop(key, None)
+        if embedding and vector is not None:
+            record[key] = np.asarray(vector).round(6).tolist()
     for key in ("box", "boxes"):
         if key in record and record[key] is not None:
             record[key] = np.asarray(record[key]).astype(int).tolist()

@@ -22,7 +22,7 @@ from mepe_utils.data.word_coverage import LOW_COVERAGE, WORDS_ASSET, read_vocabu
 from mepe_utils.errors import ModelFileError, TextInputError
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS, goemotions_scores_to_ekman
 from mepe_utils.models.common import EKMAN_OUTPUT, EMBEDDING_LAYER, PROBABILITIES_OUTPUT, with_embedding
-from mepe_utils.models.text import PREPROCESSOR_ASSET, predict_bucketed
+from mepe_utils.models.text import POOLED_LAYER, PREPROCESSOR_ASSET, predict_bucketed
 from mepe_utils.runtime import SHIPPED_MODELS_DIR
 
 SHIPPED_TEXT_MODEL = SHIPPED_MODELS_DIR / "text"
@@ -68,6 +68,7 @@ class TextEmotion:
         top_label: the most probable GoEmotions label.
         ekman: Ekman class (FER order) -> score (7).
         embedding: the text embedding for fusion.
+        sentence_vector: the encoder's pooled sentence vector (persona traits are read from it).
         tokens: tokens the text needs (special tokens included).
         truncated: True when the text was longer than the model's window and was cut.
         coverage: share of the text's words the model was fine-tuned on (emoji count
@@ -83,6 +84,7 @@ class TextEmotion:
     top_label: str
     ekman: dict[str, float]
     embedding: np.ndarray
+    sentence_vector: np.ndarray
     tokens: int
     truncated: bool
     coverage: float
@@ -120,7 +122,10 @@ class TextEmotionModel:
     """
 
     def __init__(self, model, manifest: artifacts.Manifest, preprocessor, vocabulary: frozenset[str]):
-        self.model = with_embedding(model)
+        import keras
+
+        view = with_embedding(model)
+        self.model = keras.Model(view.inputs, {**view.output, POOLED_LAYER: model.get_layer(POOLED_LAYER).output})
         self.manifest = manifest
         self.preprocessor = preprocessor
         self.vocabulary = vocabulary
@@ -188,6 +193,7 @@ class TextEmotionModel:
                     top_label=GOEMOTIONS_LABELS[int(order[0])],
                     ekman={name: float(v) for name, v in zip(FER_LABELS, scores[EKMAN_OUTPUT][row])},
                     embedding=scores[EMBEDDING_LAYER][row],
+                    sentence_vector=scores[POOLED_LAYER][row],
                     tokens=int(counts[row]),
                     truncated=bool(counts[row] > self.window),
                     coverage=float(coverage[row]),
@@ -197,7 +203,7 @@ class TextEmotionModel:
         return results
 
     def scores(self, texts: Sequence[str], batch_size: int = 256) -> dict[str, np.ndarray]:
-        """Probabilities (N, 28), Ekman scores (N, 7, the manifest's chosen view) and embeddings.
+        """Probabilities (N, 28), Ekman scores (N, 7, the manifest's chosen view), embeddings and sentence vectors.
 
         Raises:
             TextInputError: see :func:`check_texts`.
@@ -210,5 +216,10 @@ class TextEmotionModel:
         outputs = predict_bucketed(self.model, features, batch_size=batch_size)
         probabilities = outputs[PROBABILITIES_OUTPUT]
         ekman = goemotions_scores_to_ekman(probabilities) if self.ekman_source == "derived" else outputs[EKMAN_OUTPUT]
-        scores = {PROBABILITIES_OUTPUT: probabilities, EKMAN_OUTPUT: ekman, EMBEDDING_LAYER: outputs[EMBEDDING_LAYER]}
+        scores = {
+            PROBABILITIES_OUTPUT: probabilities,
+            EKMAN_OUTPUT: ekman,
+            EMBEDDING_LAYER: outputs[EMBEDDING_LAYER],
+            POOLED_LAYER: outputs[POOLED_LAYER],
+        }
         return scores, features["padding_mask"].sum(axis=1).astype(np.int64)
