@@ -49,4 +49,7 @@ def run_demo(
     analyzer = FusionModel.load(
         fusion_model or SHIPPED_FUSION_MODEL, text_model or SHIPPED_TEXT_MODEL, face_model or SHIPPED_FACE_MODEL
     )
-    return analyzer.analyze(DEFAULT_TEXT if text is None else text, default_photo() if photo is None else photo)
+    try:
+        return analyzer.analyze(DEFAULT_TEXT if text is None else text, default_photo() if photo is None else photo)
+    finally:
+        analyzer.close()

@@ -22,6 +22,7 @@ import string
 from pathlib import Path
 
 from mepe_utils import artifacts
+from mepe_utils.data.face_degrade import DEGRADATIONS
 from mepe_utils.runtime import REPO_ROOT, SHIPPED_MODELS_DIR
 
 DOCS_DIR = REPO_ROOT / "docs"
@@ -141,7 +142,7 @@ FUSION_CONDITIONS = {
     "both": "both signals, clean",
     "text_missing": "text missing",
     "face_missing": "face missing",
-    "face_degraded": "face degraded (mean of 5)",
+    "face_degraded": f"face degraded (mean of {len(DEGRADATIONS)})",
     "blur": "&nbsp;&nbsp;blur",
     "low_light": "&nbsp;&nbsp;low light",
     "occlusion": "&nbsp;&nbsp;occlusion",

@@ -51,11 +51,16 @@ def expected_calibration_error(y_true: np.ndarray, probabilities: np.ndarray, bi
     Returns:
         The bin-size-weighted mean of |accuracy - mean confidence| (0 for a calibrated model).
 
+    Raises:
+        ValueError: rows that do not sum to 1 (multi-label scores are not a distribution).
+
     Example:
         >>> expected_calibration_error(np.array([0, 1]), np.array([[0.9, 0.1], [0.9, 0.1]]))  # 90% sure, 50% right
         0.4
     """
     probabilities = np.asarray(probabilities)
+    if not np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError("calibration error needs class probabilities: rows must sum to 1")
     confidence = probabilities.max(axis=1)
     hits = probabilities.argmax(axis=1) == np.asarray(y_true)
     which = np.minimum((confidence * bins).astype(int), bins - 1)

@@ -160,3 +160,38 @@ def test_the_test_set_zeroes_an_absent_signal_and_says_so():
     both = test.inputs(rows)
     np.testing.assert_array_equal(both[TEXT_INPUT], test.text_features[rows])
     assert (both[FACE_INPUT] == 1.0).all()
+
+
+@pytest.mark.parametrize(
+    ("shares", "message"),
+    [({"text_missing": 1.5}, "must lie in"), ({"text_missing": 0.6, "face_missing": 0.5}, "at most 1")],
+)
+def test_impossible_signal_shares_are_refused(shares, message):
+    with pytest.raises(ValueError, match=message):
+        SignalDropout(**shares)
+
+
+def test_fusion_batches_repeat_for_a_seed_and_epoch_and_resume_where_they_stopped():
+    from mepe_utils.training.fusion_batches import FusionBatches
+
+    rng = np.random.default_rng(0)
+    faces = {"clean": rng.random((40, 3), dtype=np.float32), "blur": rng.random((40, 3), dtype=np.float32)}
+    args = (rng.random((30, 2), dtype=np.float32), np.arange(30) % 7, faces, np.arange(40) % 7)
+
+    def epochs(start_epoch, count):
+        dropout = SignalDropout()
+        batches = FusionBatches(*args, batch_size=8, dropout=dropout, shuffle=True, seed=3, start_epoch=start_epoch)
+        seen = []
+        for _ in range(count):
+            seen.append([batches[i][0] for i in range(len(batches))])
+            batches.on_epoch_end()
+        return seen
+
+    straight, resumed = epochs(0, 3), epochs(2, 1)
+    for left, right in zip(straight[2], resumed[0]):
+        for name in left:
+            np.testing.assert_array_equal(left[name], right[name])
+    assert not np.array_equal(straight[0][0]["text"], straight[1][0]["text"])  # re-paired every epoch
+    degraded = FusionBatches(*args, batch_size=40, dropout=SignalDropout(0.0, 0.0, 1.0), shuffle=False, seed=3)
+    inputs, _ = degraded[0]
+    np.testing.assert_array_equal(inputs["face"], faces["blur"])  # every face swapped for its degraded row

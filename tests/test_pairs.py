@@ -40,3 +40,11 @@ def test_conflicting_pairs_never_share_a_class():
 def test_a_class_without_texts_is_named():
     with pytest.raises(DataError, match="no single-class text of class 'disgust'"):
         pair_by_class(np.array([0, 3]), np.array([1, 3]), np.random.default_rng(0))
+
+
+def test_face_classes_outside_the_label_space_and_impossible_conflicts_are_named():
+
+    with pytest.raises(DataError, match="face classes must be ids in 0..6"):
+        pair_by_class(np.array([0, 1]), np.array([0, 9]), np.random.default_rng(0))
+    with pytest.raises(DataError, match="no single-class text of a class other than 'angry'"):
+        conflicting_pairs(np.array([0, 0, -1]), np.array([0, 0]), np.random.default_rng(0))

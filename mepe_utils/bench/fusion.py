@@ -10,24 +10,36 @@ spread reported), under every condition a user meets:
 ``face_missing``       the text alone
 ``<degradation>``      the text and a degraded face (each of ``face_degrade``)
 ``face_degraded``      the mean over the degradations
-``degraded_text_missing``  a degraded face alone (mean over the degradations)
+``<degradation>_text_missing``  a degraded face alone
+``face_degraded_text_missing``  the mean of those over the degradations
 ``conflicting``        a text of another class than the face: who does the answer follow?
 =====================  ==========================================================
 
-Contenders: ``text_only`` and ``face_only`` (each encoder's own probabilities;
-no answer without their signal), ``late_product`` and ``late_mean`` (the two
-probability vectors multiplied or averaged; the present one alone when the other
-is missing), ``concat_mlp`` (an MLP on the concatenated readings, trained in
-this run with the fusion model's own recipe) and ``gmu`` (the fusion model).
-Each cell holds accuracy (mean and spread over the pairings), macro-F1 and the
-expected calibration error (how far the top probability is from the hit rate;
-phase 5 reads the fused probabilities as intensities, so they should mean what
-they say).
+The pairings are those the trainer reports its test accuracy on (the same
+seeds and random stream), so the manifest's number and this table's agree.
+The faces are the same in every pairing: the spread measures the drawing of
+texts.
+
+Contenders: ``text_only`` and ``face_only`` (each encoder's own probabilities,
+the text's Ekman scores normalised to sum to 1; no answer without their
+signal), ``late_product`` and ``late_mean`` (the two probability vectors
+multiplied or averaged; the present one alone when the other is missing),
+``concat_mlp`` (an MLP on the concatenated readings, trained with the fusion
+model's own recipe on the same encoders, or reused from an earlier run that
+did) and ``gmu`` (the fusion model). Each cell holds accuracy (mean and spread
+over the pairings), macro-F1 and the expected calibration error (how far the
+top probability is from the hit rate; phase 5 reads the fused probabilities as
+intensities, so they should mean what they say). The ``encoders`` block gives each encoder's accuracy on the fusion's
+training split and on its test split: the fusion learns from readings of the
+very texts and faces the encoders were fitted on, which are more accurate than
+readings of anything else.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import platform
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +56,9 @@ from mepe_utils.models.common import PROBABILITIES_OUTPUT
 from mepe_utils.models.fusion import FACE_INPUT, GATE_OUTPUT, PRESENCE_INPUT, TEXT_INPUT, predict_fusion
 from mepe_utils.options import config_from_dict
 from mepe_utils.predictors.embedding_tables import embedding_table
+from mepe_utils.predictors.fusion import check_fusion_manifest
 from mepe_utils.runtime import is_smoke, library_versions
+from mepe_utils.training.checkpoints import RunFolder
 from mepe_utils.training.fusion import (
     SMOKE_TEXTS_PER_FACE,
     TEST_PAIRINGS,
@@ -52,7 +66,7 @@ from mepe_utils.training.fusion import (
     FusionTrainConfig,
     train_fusion,
 )
-from mepe_utils.training.fusion_batches import features
+from mepe_utils.training.fusion_batches import PAIR_STREAM, features
 
 MODELS = ("text_only", "face_only", "late_product", "late_mean", "concat_mlp", "gmu")
 
@@ -123,7 +137,7 @@ def _scores(models: dict, inputs: dict[str, np.ndarray]) -> dict:
     text, face, presence = inputs[TEXT_INPUT], inputs[FACE_INPUT], inputs[PRESENCE_INPUT]
     gmu = predict_fusion(models["gmu"], inputs)
     return {
-        "text_only": probs(text) if presence[:, 0].all() else None,
+        "text_only": _normalised(probs(text)) if presence[:, 0].all() else None,
         "face_only": probs(face) if presence[:, 1].all() else None,
         "late_product": _late(probs(text), probs(face), presence, "product"),
         "late_mean": _late(probs(text), probs(face), presence, "mean"),
@@ -157,19 +171,18 @@ def run_fusion_benchmark(
         pairings: seeded test pairings.
     """
     gmu, manifest = artifacts.load_model(fusion_dir, kind=artifacts.FUSION_KIND, labels=FER_LABELS)
+    encoders = {name: artifacts.read_manifest(getattr(sources, f"{name}_model")) for name in ("text", "face")}
+    check_fusion_manifest(fusion_dir, manifest, encoders)
     recipe = config_from_dict(FusionTrainConfig, manifest.training["config"])
     recipe.model = dataclasses.replace(recipe.model, kind="concat")
-    concat_dir = Path(work_dir) / "concat_mlp" / "model"
-    if not concat_dir.is_dir():
-        train_fusion(sources, concat_dir.parent, recipe)
-    models = {"gmu": gmu, "concat_mlp": artifacts.load_model(concat_dir)[0]}
+    models = {"gmu": gmu, "concat_mlp": _concat_baseline(sources, recipe, encoders, Path(work_dir))}
 
     test = load_test_set(sources, recipe.smoke_rows if is_smoke() else None)
     rows = len(test.face_classes)
     cells: dict[str, dict[str, list]] = {condition: {} for condition in CONDITIONS}
     conflict: dict[str, list] = {"follows_face": [], "follows_text": [], "gate_text_mean": []}
     for seed in range(pairings):
-        pairs = pair_by_class(test.text_classes, test.face_classes, np.random.default_rng([seed]))
+        pairs = pair_by_class(test.text_classes, test.face_classes, np.random.default_rng([seed, PAIR_STREAM]))
         for condition, (face_version, presence) in CONDITIONS.items():
             scores = _scores(models, test.inputs(pairs.text_rows, face_version, presence))
             for model in MODELS:
@@ -191,17 +204,52 @@ def run_fusion_benchmark(
     results["conflicting"] = {key: float(np.mean(values)) for key, values in conflict.items()}
     return {
         "conditions": results,
+        "encoders": encoder_accuracy(sources),
         "fusion_file_mb": round((Path(fusion_dir) / artifacts.MODEL_FILE).stat().st_size / 1e6, 3),
         "setup": {
             "test": f"GoEmotions test x FER-2013 PrivateTest ({rows} faces), {pairings} seeded pairings",
+            "pairings": pairings,
             "smoke": is_smoke(),
             "fusion_model": str(fusion_dir),
-            "concat_mlp": f"trained in this run with the fusion model's recipe: {dataclasses.asdict(recipe)}",
+            "concat_mlp": f"trained with the fusion model's recipe: {dataclasses.asdict(recipe)}",
             "encoders": {k: v["model_sha256"] for k, v in manifest.extra["encoders"].items()},
             "cpu": platform.processor() or platform.machine(),
             "versions": library_versions(),
         },
     }
+
+
+def _concat_baseline(sources: FusionSources, recipe: FusionTrainConfig, encoders: dict, work_dir: Path):
+    """The concat MLP trained with ``recipe`` on these encoders: reused from ``work_dir`` when one was
+    trained on the same encoders, recipe and mode (its folder name is their hash), else trained now."""
+    key = json.dumps(
+        [{k: m.model_sha256 for k, m in encoders.items()}, dataclasses.asdict(recipe), is_smoke()], sort_keys=True
+    )
+    run = work_dir / f"concat_mlp-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    if not (run / "model").is_dir():
+        train_fusion(sources, run, recipe, resume=RunFolder(run).has_checkpoint())
+    return artifacts.load_model(run / "model", kind=artifacts.FUSION_KIND, labels=FER_LABELS)[0]
+
+
+def encoder_accuracy(sources: FusionSources) -> dict:
+    """Each encoder's 7-class accuracy on the fusion's training split and on its test split.
+
+    Texts count when they have exactly one Ekman class. Under ``MEPE_SMOKE=1`` these are
+    the smoke samples the trainer read.
+    """
+    sample = FusionTrainConfig().smoke_rows if is_smoke() else None
+    result = {}
+    for name, model, source, splits, rows in (
+        ("text", sources.text_model, sources.goemotions, ("train", "test"), SMOKE_TEXTS_PER_FACE),
+        ("face", sources.face_model, sources.fer2013, ("Training", "PrivateTest"), 1),
+    ):
+        result[name] = {}
+        for split in splits:
+            table = embedding_table(model, split, source, sources.cache_dir, sample=sample and sample * rows)
+            classes = single_class_ids(table.labels)
+            kept = classes >= 0
+            result[name][split] = float((table.probabilities[kept].argmax(axis=1) == classes[kept]).mean())
+    return result
 
 
 def _summarise(values: dict[str, list]) -> dict:
@@ -221,9 +269,14 @@ def _summarise(values: dict[str, list]) -> dict:
 
 
 def _mean_over(results: dict, names: list[str]) -> dict:
+    """The mean of each model's cells over ``names`` (spreads are not averaged: they are per condition)."""
     models = set.intersection(*(set(results[name]) for name in names))
     return {
-        model: {key: float(np.mean([results[name][model][key] for name in names])) for key in results[names[0]][model]}
+        model: {
+            key: float(np.mean([results[name][model][key] for name in names]))
+            for key in results[names[0]][model]
+            if key != "accuracy_std"
+        }
         for model in sorted(models)
     }
 

@@ -65,9 +65,11 @@ def pair_by_class(text_classes: np.ndarray, face_classes: np.ndarray, rng: np.ra
         :class:`Pairs` with one pair per face, in face order.
 
     Raises:
-        DataError: a class present among the faces has no text.
+        DataError: a face class outside 0..6, or a class present among the faces without a text.
     """
     face_classes = np.asarray(face_classes)
+    if len(face_classes) and not ((face_classes >= 0) & (face_classes < NUM_FER)).all():
+        raise DataError(f"face classes must be ids in 0..{NUM_FER - 1}")
     text_rows = np.empty(len(face_classes), dtype=np.int64)
     for class_id in range(NUM_FER):
         faces = np.flatnonzero(face_classes == class_id)
@@ -85,6 +87,9 @@ def conflicting_pairs(text_classes: np.ndarray, face_classes: np.ndarray, rng: n
 
     Returns:
         :class:`Pairs` whose ``classes`` are the faces' classes.
+
+    Raises:
+        DataError: a face class whose texts are the only usable ones.
     """
     face_classes = np.asarray(face_classes)
     text_classes = np.asarray(text_classes)
@@ -93,6 +98,8 @@ def conflicting_pairs(text_classes: np.ndarray, face_classes: np.ndarray, rng: n
     for class_id in range(NUM_FER):
         faces = np.flatnonzero(face_classes == class_id)
         others = usable[text_classes[usable] != class_id]
+        if len(faces) and not len(others):
+            raise DataError(f"no single-class text of a class other than {FER_LABELS[class_id]!r} to conflict with")
         if len(faces):
             text_rows[faces] = rng.choice(others, size=len(faces), replace=True)
     return Pairs(text_rows, np.arange(len(face_classes)), face_classes.copy())

@@ -31,6 +31,7 @@ The model's outputs::
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass, field
 
 import keras
@@ -45,9 +46,13 @@ PERSONA_EMBEDDING = "persona_embedding"
 GATE_OUTPUT = "gate"
 TEXT_INPUT, FACE_INPUT, PRESENCE_INPUT = "text", "face", "presence"
 TEMPERATURE_LAYER = "temperature"
+LOGITS_LAYER = "logits"
+"""The class head's logits, before the temperature."""
 PRESENCE_PATTERNS = {"both": (1, 1), "text_only": (1, 0), "face_only": (0, 1)}
 """The presence patterns [text, face] a model meets, in the order of :class:`PresenceTemperature`'s temperatures."""
 PREDICT_BATCH = 1024
+TEMPERATURE_RANGE = (1 / 16, 16.0)
+"""The temperatures :func:`fit_temperatures` searches."""
 
 
 @keras.saving.register_keras_serializable(package="mepe")
@@ -116,7 +121,10 @@ class PresenceTemperature(layers.Layer):
     def call(self, logits, presence):
         presence = ops.cast(presence, logits.dtype)
         text, face = presence[:, 0:1], presence[:, 1:2]
-        pattern = ops.concatenate([text * face, text * (1.0 - face), (1.0 - text) * face], axis=-1)
+        # one-hot of the row's pattern, in the order of PRESENCE_PATTERNS
+        pattern = ops.concatenate(
+            [(text if t else 1.0 - text) * (face if f else 1.0 - face) for t, f in PRESENCE_PATTERNS.values()], axis=-1
+        )
         log_temperature = ops.sum(pattern * ops.cast(self.log_temperatures, logits.dtype), axis=-1, keepdims=True)
         return logits / ops.exp(log_temperature)
 
@@ -172,9 +180,10 @@ def build_fusion_model(text_dim: int, face_dim: int, config: FusionConfig | None
         raise ValueError(f"kind must be 'gmu' or 'concat', got {config.kind!r}")
     persona = layers.Identity(name=PERSONA_EMBEDDING)(fused)
     x = layers.Dropout(config.dropout, name="head_dropout")(persona)
-    logits = layers.Dense(NUM_FER, name="logits")(x)
-    logits = PresenceTemperature(name=TEMPERATURE_LAYER)(logits, presence)
-    outputs[PROBABILITIES_OUTPUT] = layers.Softmax(name=PROBABILITIES_OUTPUT)(logits)
+    # the head stays float32 under a mixed-precision policy (probabilities, temperatures, loss)
+    logits = layers.Dense(NUM_FER, dtype="float32", name=LOGITS_LAYER)(x)
+    logits = PresenceTemperature(dtype="float32", name=TEMPERATURE_LAYER)(logits, presence)
+    outputs[PROBABILITIES_OUTPUT] = layers.Softmax(dtype="float32", name=PROBABILITIES_OUTPUT)(logits)
     outputs[PERSONA_EMBEDDING] = persona
     return keras.Model({TEXT_INPUT: text, FACE_INPUT: face, PRESENCE_INPUT: presence}, outputs, name="mepe_fusion")
 
@@ -193,7 +202,7 @@ def fit_temperatures(model, inputs: dict[str, np.ndarray], classes: np.ndarray) 
 
     Every pair is scored once per pattern (the absent signal zeroed); each
     temperature minimises the negative log-likelihood of ``classes`` over a
-    log-spaced grid from 1/4 to 8.
+    log-spaced grid from :data:`TEMPERATURE_RANGE`, on the head's raw logits.
 
     Args:
         model: a model from :func:`build_fusion_model`.
@@ -202,18 +211,35 @@ def fit_temperatures(model, inputs: dict[str, np.ndarray], classes: np.ndarray) 
 
     Returns:
         ``{pattern: temperature}``.
+
+    Warns:
+        UserWarning: a best temperature sits on the grid's edge (kept there): the model is far
+            more, or less, confident than the range allows (a model barely trained, say).
     """
-    layer = model.get_layer(TEMPERATURE_LAYER)
-    layer.log_temperatures.assign(np.zeros(len(PRESENCE_PATTERNS), np.float32))
-    grid = np.linspace(np.log(0.25), np.log(8.0), 241)
+    import keras
+
+    logits_model = keras.Model(model.inputs, model.get_layer(LOGITS_LAYER).output)
+    grid = np.linspace(np.log(TEMPERATURE_RANGE[0]), np.log(TEMPERATURE_RANGE[1]), 321)
     fitted = []
-    for pattern in PRESENCE_PATTERNS.values():
+    for name, pattern in PRESENCE_PATTERNS.items():
         presence = np.tile(np.asarray(pattern, np.float32), (len(classes), 1))
         scored = {**inputs, PRESENCE_INPUT: presence}
-        log_p = np.log(np.clip(predict_fusion(model, scored)[PROBABILITIES_OUTPUT], 1e-12, 1.0))
-        losses = [_negative_log_likelihood(log_p / np.exp(log_t), classes) for log_t in grid]
-        fitted.append(grid[int(np.argmin(losses))])
-    layer.log_temperatures.assign(np.asarray(fitted, np.float32))
+        logits = np.concatenate(
+            [
+                np.asarray(logits_model.predict_on_batch({k: v[i : i + PREDICT_BATCH] for k, v in scored.items()}))
+                for i in range(0, len(classes), PREDICT_BATCH)
+            ]
+        )
+        losses = [_negative_log_likelihood(logits / np.exp(log_t), classes) for log_t in grid]
+        best = int(np.argmin(losses))
+        if best in (0, len(grid) - 1):
+            warnings.warn(
+                f"the {name} temperature sits on the edge of {TEMPERATURE_RANGE} "
+                "(the model is far more, or less, sure than its answers deserve): check the model",
+                stacklevel=2,
+            )
+        fitted.append(grid[best])
+    model.get_layer(TEMPERATURE_LAYER).log_temperatures.assign(np.asarray(fitted, np.float32))
     return {name: float(np.exp(log_t)) for name, log_t in zip(PRESENCE_PATTERNS, fitted)}
 
 

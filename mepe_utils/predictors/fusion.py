@@ -9,6 +9,7 @@ error: the gate then takes all of the other signal.
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,8 +61,36 @@ def face_features(reading: FaceEmotion) -> np.ndarray:
     return np.concatenate([reading.embedding, [reading.probabilities[name] for name in FER_LABELS]]).astype(np.float32)
 
 
+def check_fusion_manifest(
+    directory: str | Path, manifest: artifacts.Manifest, encoders: dict[str, artifacts.Manifest]
+) -> None:
+    """Refuses a fusion model without a gate (the concat baseline) or trained on other encoder files.
+
+    Args:
+        directory: the fusion model's folder (for the message).
+        manifest: its manifest.
+        encoders: ``{"text": manifest, "face": manifest}`` of the encoders it would read.
+
+    Raises:
+        ModelFileError: naming the problem and what to do.
+    """
+    kind = manifest.training.get("config", {}).get("model", {}).get("kind", "gmu")
+    if kind != "gmu":
+        raise ModelFileError(f"{directory}: a {kind!r} fusion model has no gate; give a GMU fusion model")
+    for name, encoder in encoders.items():
+        expected = manifest.extra["encoders"][name]["model_sha256"]
+        if encoder.model_sha256 != expected:
+            raise ModelFileError(
+                f"{directory}: trained on the {name} model with sha256 {expected[:12]}..., "
+                f"not on {encoder.model_sha256[:12]}...; retrain it (mepe train-fusion) or pass that model"
+            )
+
+
 class FusionModel:
     """A checked fusion model and the two encoders it was trained on.
+
+    One instance serves one caller thread at a time (it reads the photo on a
+    thread of its own); use an instance per thread to analyse concurrently.
 
     Attributes:
         manifest: the fusion model's manifest (``extra.encoders`` names the encoders' hashes).
@@ -77,9 +106,8 @@ class FusionModel:
         self.text_reader = text_reader
         self.face_reader = face_reader
         self.input_dims = {name: int(model.input[name].shape[-1]) for name in (TEXT_INPUT, FACE_INPUT)}
-        # the photo is read on this thread while the text is read on the caller's: both spend
-        # their time in TensorFlow and OpenCV, which release the GIL
-        self._face_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mepe-face")
+        self._worker: ThreadPoolExecutor | None = None
+        self._worker_pid = 0
 
     @classmethod
     def load(
@@ -96,14 +124,23 @@ class FusionModel:
         """
         model, manifest = artifacts.load_model(directory, kind=artifacts.FUSION_KIND, labels=FER_LABELS)
         readers = {"text": TextEmotionModel.load(text_model), "face": FaceEmotionModel.load(face_model)}
-        for name, reader in readers.items():
-            expected = manifest.extra["encoders"][name]["model_sha256"]
-            if reader.manifest.model_sha256 != expected:
-                raise ModelFileError(
-                    f"{directory}: trained on the {name} model with sha256 {expected[:12]}..., "
-                    f"not on {reader.manifest.model_sha256[:12]}...; retrain it (mepe train-fusion) or pass that model"
-                )
+        check_fusion_manifest(directory, manifest, {name: reader.manifest for name, reader in readers.items()})
         return cls(model, manifest, readers["text"], readers["face"])
+
+    def _face_worker(self) -> ThreadPoolExecutor:
+        """The thread that reads the photo while the caller's thread reads the text (both spend their
+        time in TensorFlow and OpenCV, which release the GIL); made again in a forked process, where
+        the parent's thread does not exist."""
+        if self._worker is None or self._worker_pid != os.getpid():
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mepe-face")
+            self._worker_pid = os.getpid()
+        return self._worker
+
+    def close(self) -> None:
+        """Stops the photo-reading thread (a later :meth:`analyze` starts it again)."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
 
     def analyze(self, text: str | None = None, photo=None) -> FusedEmotion:
         """Reads a sentence, a photo, or both, and fuses what is there.
@@ -118,9 +155,11 @@ class FusionModel:
         """
         if text is None and photo is None:
             raise MepeError("nothing to read: give a text, a photo or both")
-        face_job = self._face_worker.submit(self.face_reader.predict, photo) if photo is not None else None
-        text_reading = self.text_reader.predict(text)[0] if text is not None else None
-        face_reading = face_job.result()[0] if face_job is not None else None
+        face_job = self._face_worker().submit(self.face_reader.predict, photo) if photo is not None else None
+        try:
+            text_reading = self.text_reader.predict(text)[0] if text is not None else None
+        finally:
+            face_reading = face_job.result()[0] if face_job is not None else None
         has_face = face_reading is not None and face_reading.found
         if text_reading is None and not has_face:
             raise MepeError("no face found in the photo and no text given: nothing to read")

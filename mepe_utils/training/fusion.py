@@ -24,7 +24,13 @@ from mepe_utils.data.pairs import single_class_ids
 from mepe_utils.evaluation import classification_metrics
 from mepe_utils.labels import FER_LABELS
 from mepe_utils.models.common import PROBABILITIES_OUTPUT
-from mepe_utils.models.fusion import PERSONA_EMBEDDING, FusionConfig, build_fusion_model, fit_temperatures
+from mepe_utils.models.fusion import (
+    PERSONA_EMBEDDING,
+    FusionConfig,
+    build_fusion_model,
+    fit_temperatures,
+    predict_fusion,
+)
 from mepe_utils.predictors.embedding_tables import EmbeddingTable, embedding_table
 from mepe_utils.runtime import dtype_policy, is_smoke
 from mepe_utils.training.fusion_batches import FusionBatches, SignalDropout, features
@@ -223,10 +229,9 @@ def training_view(model):
 
 def predict_pairs(model, batches: FusionBatches) -> np.ndarray:
     """The fusion model's class probabilities for every pair of ``batches`` (in face order)."""
-    parts = [model.predict_on_batch(batches.inputs(rows))[PROBABILITIES_OUTPUT] for rows in batches.batches]
-    order = np.concatenate(batches.batches)
-    probabilities = np.empty((len(order), len(FER_LABELS)), dtype=np.float32)
-    probabilities[order] = np.concatenate([np.asarray(p) for p in parts])
+    rows = np.concatenate(batches.batches)
+    probabilities = np.empty((len(rows), len(FER_LABELS)), dtype=np.float32)
+    probabilities[rows] = predict_fusion(model, batches.inputs(rows))[PROBABILITIES_OUTPUT]
     return probabilities
 
 

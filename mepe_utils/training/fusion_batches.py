@@ -43,6 +43,15 @@ class SignalDropout:
     face_missing: float = 0.15
     face_degraded: float = 0.3
 
+    def __post_init__(self):
+        shares = {"text_missing": self.text_missing, "face_missing": self.face_missing}
+        shares["face_degraded"] = self.face_degraded
+        outside = [name for name, share in shares.items() if not 0.0 <= share <= 1.0]
+        if outside:
+            raise ValueError(f"signal shares must lie in [0, 1]: {', '.join(outside)}")
+        if self.text_missing + self.face_missing > 1.0:
+            raise ValueError("text_missing + face_missing must be at most 1 (a pair never loses both)")
+
 
 def presence_rows(count: int, dropout: SignalDropout, rng: np.random.Generator) -> np.ndarray:
     """(count, 2) float32 presence [text, face]: each row loses at most one signal."""
