@@ -195,3 +195,26 @@ def test_fusion_batches_repeat_for_a_seed_and_epoch_and_resume_where_they_stoppe
     degraded = FusionBatches(*args, batch_size=40, dropout=SignalDropout(0.0, 0.0, 1.0), shuffle=False, seed=3)
     inputs, _ = degraded[0]
     np.testing.assert_array_equal(inputs["face"], faces["blur"])  # every face swapped for its degraded row
+
+
+def test_late_fusion_multiplies_or_averages_and_falls_back_to_the_present_signal():
+    from mepe_utils.bench.fusion import _late
+
+    text = np.array([[0.6, 0.4], [0.6, 0.4], [0.6, 0.4]])
+    face = np.array([[0.2, 0.8], [0.2, 0.8], [0.2, 0.8]])
+    presence = np.array([[1, 1], [0, 1], [1, 0]], np.float32)
+    product = _late(text, face, presence, "product")
+    np.testing.assert_allclose(product[0], [0.12 / 0.44, 0.32 / 0.44])
+    np.testing.assert_allclose(product[1], face[1])  # no text: the face alone
+    np.testing.assert_allclose(product[2], text[2])  # no face: the text alone
+    np.testing.assert_allclose(_late(text, face, presence, "mean")[0], [0.4, 0.6])
+
+
+def test_the_mean_over_degradations_averages_cells_but_not_their_spreads():
+    from mepe_utils.bench.fusion import _mean_over
+
+    results = {
+        "blur": {"gmu": {"accuracy": 0.6, "accuracy_std": 0.01}, "face_only": {"accuracy": 0.2, "accuracy_std": 0.0}},
+        "jpeg": {"gmu": {"accuracy": 0.8, "accuracy_std": 0.03}},
+    }
+    assert _mean_over(results, ["blur", "jpeg"]) == {"gmu": {"accuracy": pytest.approx(0.7)}}
