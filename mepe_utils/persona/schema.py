@@ -96,11 +96,7 @@ class Persona:
             SchemaError: another schema version, a missing or unknown trait, a score outside
                 [0, 1], an unknown level or modality.
         """
-        if record.get("schema_version") != SCHEMA_VERSION:
-            raise SchemaError(f"persona schema version {record.get('schema_version')!r}; expected {SCHEMA_VERSION}")
-        traits = record.get("traits", {})
-        if set(traits) != set(TRAITS):
-            raise SchemaError(f"persona traits {sorted(traits)}; expected {sorted(TRAITS)}")
+        traits = _checked_names(record, "traits", TRAITS, "persona")
         checked = {}
         for name in TRAITS:
             score, level = float(traits[name]["score"]), traits[name]["level"]
@@ -157,11 +153,7 @@ class Controls:
         Raises:
             SchemaError: another schema version, a missing or unknown control, a value outside its set.
         """
-        if record.get("schema_version") != SCHEMA_VERSION:
-            raise SchemaError(f"controls schema version {record.get('schema_version')!r}; expected {SCHEMA_VERSION}")
-        decisions = record.get("decisions", {})
-        if set(decisions) != set(CONTROLS):
-            raise SchemaError(f"controls {sorted(decisions)}; expected {sorted(CONTROLS)}")
+        decisions = _checked_names(record, "decisions", CONTROLS, "controls")
         checked = {}
         for name, values in CONTROLS.items():
             value = decisions[name]["value"]
@@ -169,3 +161,13 @@ class Controls:
                 raise SchemaError(f"control {name}: value {value!r} is not one of {values}")
             checked[name] = Decision(value, list(decisions[name]["rules"]))
         return cls(checked)
+
+
+def _checked_names(record: dict, key: str, names, what: str) -> dict:
+    """``record[key]`` after checking the record's schema version and that it holds exactly ``names``."""
+    if record.get("schema_version") != SCHEMA_VERSION:
+        raise SchemaError(f"{what} schema version {record.get('schema_version')!r}; expected {SCHEMA_VERSION}")
+    entries = record.get(key, {})
+    if set(entries) != set(names):
+        raise SchemaError(f"{what} {key} {sorted(entries)}; expected {sorted(names)}")
+    return entries
