@@ -95,7 +95,7 @@ print("smoke mode:", is_smoke(), "| artifacts:", ARTIFACTS)
 from mepe_utils.bench.fusion import load_test_set
 from mepe_utils.labels import FER_LABELS
 
-test = load_test_set(sources, config.smoke_rows if is_smoke() else None)
+test = load_test_set(sources, config)
 text_counts = [(test.text_classes == k).sum() for k in range(7)]
 face_counts = np.bincount(test.face_classes, minlength=7)
 figure, axis = plt.subplots(figsize=(8, 3))

@@ -29,10 +29,10 @@ model's own recipe on the same encoders, or reused from an earlier run that
 did) and ``gmu`` (the fusion model). Each cell holds accuracy (mean and spread
 over the pairings), macro-F1 and the expected calibration error (how far the
 top probability is from the hit rate; phase 5 reads the fused probabilities as
-intensities, so they should mean what they say). The ``encoders`` block gives each encoder's accuracy on the fusion's
-training split and on its test split: the fusion learns from readings of the
-very texts and faces the encoders were fitted on, which are more accurate than
-readings of anything else.
+intensities, so they should mean what they say). The ``encoders`` block gives
+each encoder's accuracy on the fusion's training split and on its test split:
+the fusion learns from readings of the very texts and faces the encoders were
+fitted on, which are more accurate than readings of anything else.
 """
 
 from __future__ import annotations
@@ -59,13 +59,7 @@ from mepe_utils.predictors.embedding_tables import embedding_table
 from mepe_utils.predictors.fusion import check_fusion_manifest
 from mepe_utils.runtime import is_smoke, library_versions
 from mepe_utils.training.checkpoints import RunFolder
-from mepe_utils.training.fusion import (
-    SMOKE_TEXTS_PER_FACE,
-    TEST_PAIRINGS,
-    FusionSources,
-    FusionTrainConfig,
-    train_fusion,
-)
+from mepe_utils.training.fusion import TEST_PAIRINGS, FusionSources, FusionTrainConfig, table_sample, train_fusion
 from mepe_utils.training.fusion_batches import PAIR_STREAM, features
 
 MODELS = ("text_only", "face_only", "late_product", "late_mean", "concat_mlp", "gmu")
@@ -110,17 +104,18 @@ class FusionTestSet:
         }
 
 
-def load_test_set(sources: FusionSources, sample: int | None = None) -> FusionTestSet:
+def load_test_set(sources: FusionSources, config: FusionTrainConfig) -> FusionTestSet:
     """The test split's readings from the embedding-table cache (computed on first use).
 
     Args:
         sources: the encoders, the data and the cache.
-        sample: keep a seeded sample of this many faces (and 4 times as many texts), for smoke runs.
+        config: the recipe whose smoke sample (:func:`~mepe_utils.training.fusion.table_sample`) is read
+            under ``MEPE_SMOKE=1``.
     """
     texts = embedding_table(
-        sources.text_model, "test", sources.goemotions, sources.cache_dir,
-        sample=sample and sample * SMOKE_TEXTS_PER_FACE,
-    )  # fmt: skip
+        sources.text_model, "test", sources.goemotions, sources.cache_dir, sample=table_sample(config, texts=True)
+    )
+    sample = table_sample(config, texts=False)
     faces = {
         name: embedding_table(sources.face_model, "PrivateTest", sources.fer2013, sources.cache_dir, version, sample)
         for name, version in (("clean", None), *((name, name) for name in DEGRADATIONS))
@@ -177,7 +172,7 @@ def run_fusion_benchmark(
     recipe.model = dataclasses.replace(recipe.model, kind="concat")
     models = {"gmu": gmu, "concat_mlp": _concat_baseline(sources, recipe, encoders, Path(work_dir))}
 
-    test = load_test_set(sources, recipe.smoke_rows if is_smoke() else None)
+    test = load_test_set(sources, recipe)
     rows = len(test.face_classes)
     cells: dict[str, dict[str, list]] = {condition: {} for condition in CONDITIONS}
     conflict: dict[str, list] = {"follows_face": [], "follows_text": [], "gate_text_mean": []}
@@ -204,7 +199,7 @@ def run_fusion_benchmark(
     results["conflicting"] = {key: float(np.mean(values)) for key, values in conflict.items()}
     return {
         "conditions": results,
-        "encoders": encoder_accuracy(sources),
+        "encoders": encoder_accuracy(sources, recipe),
         "fusion_file_mb": round((Path(fusion_dir) / artifacts.MODEL_FILE).stat().st_size / 1e6, 3),
         "setup": {
             "test": f"GoEmotions test x FER-2013 PrivateTest ({rows} faces), {pairings} seeded pairings",
@@ -231,21 +226,21 @@ def _concat_baseline(sources: FusionSources, recipe: FusionTrainConfig, encoders
     return artifacts.load_model(run / "model", kind=artifacts.FUSION_KIND, labels=FER_LABELS)[0]
 
 
-def encoder_accuracy(sources: FusionSources) -> dict:
+def encoder_accuracy(sources: FusionSources, config: FusionTrainConfig) -> dict:
     """Each encoder's 7-class accuracy on the fusion's training split and on its test split.
 
     Texts count when they have exactly one Ekman class. Under ``MEPE_SMOKE=1`` these are
-    the smoke samples the trainer read.
+    the smoke samples (:func:`~mepe_utils.training.fusion.table_sample`) the trainer read.
     """
-    sample = FusionTrainConfig().smoke_rows if is_smoke() else None
     result = {}
-    for name, model, source, splits, rows in (
-        ("text", sources.text_model, sources.goemotions, ("train", "test"), SMOKE_TEXTS_PER_FACE),
-        ("face", sources.face_model, sources.fer2013, ("Training", "PrivateTest"), 1),
+    for name, model, source, splits in (
+        ("text", sources.text_model, sources.goemotions, ("train", "test")),
+        ("face", sources.face_model, sources.fer2013, ("Training", "PrivateTest")),
     ):
+        sample = table_sample(config, texts=name == "text")
         result[name] = {}
         for split in splits:
-            table = embedding_table(model, split, source, sources.cache_dir, sample=sample and sample * rows)
+            table = embedding_table(model, split, source, sources.cache_dir, sample=sample)
             classes = single_class_ids(table.labels)
             kept = classes >= 0
             result[name][split] = float((table.probabilities[kept].argmax(axis=1) == classes[kept]).mean())

@@ -218,18 +218,12 @@ def fit_temperatures(model, inputs: dict[str, np.ndarray], classes: np.ndarray) 
     """
     import keras
 
-    logits_model = keras.Model(model.inputs, model.get_layer(LOGITS_LAYER).output)
+    logits_model = keras.Model(model.inputs, {LOGITS_LAYER: model.get_layer(LOGITS_LAYER).output})
     grid = np.linspace(np.log(TEMPERATURE_RANGE[0]), np.log(TEMPERATURE_RANGE[1]), 321)
     fitted = []
     for name, pattern in PRESENCE_PATTERNS.items():
         presence = np.tile(np.asarray(pattern, np.float32), (len(classes), 1))
-        scored = {**inputs, PRESENCE_INPUT: presence}
-        logits = np.concatenate(
-            [
-                np.asarray(logits_model.predict_on_batch({k: v[i : i + PREDICT_BATCH] for k, v in scored.items()}))
-                for i in range(0, len(classes), PREDICT_BATCH)
-            ]
-        )
+        logits = predict_fusion(logits_model, {**inputs, PRESENCE_INPUT: presence})[LOGITS_LAYER]
         losses = [_negative_log_likelihood(logits / np.exp(log_t), classes) for log_t in grid]
         best = int(np.argmin(losses))
         if best in (0, len(grid) - 1):

@@ -97,6 +97,15 @@ class FusionSources:
     cache_dir: Path
 
 
+def table_sample(config: FusionTrainConfig, texts: bool) -> int | None:
+    """Rows a split's embedding table keeps: all (None), or under ``MEPE_SMOKE=1`` a seeded sample of
+    ``config.smoke_rows`` faces or :data:`SMOKE_TEXTS_PER_FACE` times as many texts (so that every
+    class keeps single-class texts); the same sample wherever a split is read."""
+    if not is_smoke():
+        return None
+    return config.smoke_rows * (SMOKE_TEXTS_PER_FACE if texts else 1)
+
+
 class FusionTrainer(Trainer):
     """The fusion model's hooks: cached readings, label-matched pairs, signal dropout, validation accuracy."""
 
@@ -109,19 +118,18 @@ class FusionTrainer(Trainer):
         super().__init__(config)
         self.sources = sources
 
-    def _table(self, model: Path, split: str, source, degradation: str | None = None, rows: int = 1) -> EmbeddingTable:
-        """A cached table; under smoke mode a seeded sample of ``rows * smoke_rows`` rows (the same in each version)."""
-        sample = rows * self.config.smoke_rows if is_smoke() else None
+    def _table(
+        self, model: Path, split: str, source, degradation: str | None = None, texts: bool = False
+    ) -> EmbeddingTable:
+        """A cached table (of :func:`table_sample` rows)."""
+        sample = table_sample(self.config, texts)
         return embedding_table(model, split, source, self.sources.cache_dir, degradation, sample)
 
     def load_data(self) -> None:
         sources = self.sources
         self.texts, self.faces = {}, {}
         for name, (text_split, face_split) in SPLITS.items():
-            # more texts than faces under smoke mode, so that every class keeps single-class texts
-            self.texts[name] = self._table(
-                sources.text_model, text_split, sources.goemotions, rows=SMOKE_TEXTS_PER_FACE
-            )
+            self.texts[name] = self._table(sources.text_model, text_split, sources.goemotions, texts=True)
             self.faces[name] = {"clean": self._table(sources.face_model, face_split, sources.fer2013)}
         for name, (_, face_split) in SPLITS.items():
             if name != "test":  # training mixes in degraded faces; calibration (on validation) too
@@ -167,8 +175,8 @@ class FusionTrainer(Trainer):
         calibration = self.split_batches(
             "validation", dropout=SignalDropout(0.0, 0.0, self.config.signals.face_degraded), seed=self.config.seed
         )
-        rows = np.concatenate(calibration.batches)
-        self.temperatures = fit_temperatures(export, calibration.inputs(rows), calibration.face_classes[rows])
+        rows = np.arange(calibration.rows)
+        self.temperatures = fit_temperatures(export, calibration.inputs(rows), calibration.face_classes)
         return export
 
     def evaluate(self, model, folder: Path) -> Evaluation:
@@ -229,10 +237,7 @@ def training_view(model):
 
 def predict_pairs(model, batches: FusionBatches) -> np.ndarray:
     """The fusion model's class probabilities for every pair of ``batches`` (in face order)."""
-    rows = np.concatenate(batches.batches)
-    probabilities = np.empty((len(rows), len(FER_LABELS)), dtype=np.float32)
-    probabilities[rows] = predict_fusion(model, batches.inputs(rows))[PROBABILITIES_OUTPUT]
-    return probabilities
+    return predict_fusion(model, batches.inputs(np.arange(batches.rows)))[PROBABILITIES_OUTPUT]
 
 
 def train_fusion(

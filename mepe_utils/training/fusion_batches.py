@@ -10,7 +10,7 @@ never runs the encoders.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -44,9 +44,7 @@ class SignalDropout:
     face_degraded: float = 0.3
 
     def __post_init__(self):
-        shares = {"text_missing": self.text_missing, "face_missing": self.face_missing}
-        shares["face_degraded"] = self.face_degraded
-        outside = [name for name, share in shares.items() if not 0.0 <= share <= 1.0]
+        outside = [name for name, share in asdict(self).items() if not 0.0 <= share <= 1.0]
         if outside:
             raise ValueError(f"signal shares must lie in [0, 1]: {', '.join(outside)}")
         if self.text_missing + self.face_missing > 1.0:
