@@ -41,6 +41,7 @@ WEIGHTS_STORAGE = ("float32", "float16")
 FACE_KIND = "face-emotion"
 TEXT_KIND = "text-emotion"
 FUSION_KIND = "fusion"
+PERSONA_KIND = "persona"
 
 
 def sha256_of(path: str | Path) -> str:
@@ -51,13 +52,18 @@ def sha256_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def write_text_atomic(path: str | Path, text: str) -> None:
-    """Writes ``text`` to ``path`` through a temporary file and a rename."""
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Writes ``data`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
-    tmp.write_text(text)
+    tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Writes ``text`` to ``path`` through a temporary file and a rename."""
+    write_bytes_atomic(path, text.encode())
 
 
 def write_json_atomic(path: str | Path, payload: Any) -> None:

@@ -148,6 +148,35 @@ def bench_face_command(args) -> int:
     return 0
 
 
+def _configure_bench_detect(parser):
+    parser.add_argument("--photos", help="the annotated photos (default: <data>/face_detection/photos)")
+    parser.add_argument("--boxes", help="face box annotations (default: tests/data/face_boxes.csv)")
+    _data_dir_arg(parser, "FER-2013 folder layout or fer2013.csv")
+    parser.add_argument("--model", help="MEPE saved face model (default: assets/models/face)")
+    parser.add_argument("--repeats", type=int, default=5, help="timed detections per photo")
+    parser.add_argument("--limit", type=int, help="only the first LIMIT faces of each FER split (quick checks)")
+    parser.add_argument("--json", help="write the results to this JSON file")
+
+
+@command("bench-detect", "face detectors on the annotated photos, and FER-2013 through the photo path",
+         _configure_bench_detect)  # fmt: skip
+def bench_detect_command(args) -> int:
+    from mepe_utils.bench.detect import FACE_BOXES_FILE, print_detect_benchmark, run_detect_benchmark
+    from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
+
+    results = run_detect_benchmark(
+        Path(args.photos) if args.photos else _resolve_sub(None, "face_detection") / "photos",
+        _resolve_sub(args.data_dir, "fer2013"),
+        args.model or SHIPPED_FACE_MODEL,
+        boxes_file=args.boxes or FACE_BOXES_FILE,
+        repeats=args.repeats,
+        limit=args.limit,
+    )
+    print_detect_benchmark(results)
+    _write_results(args, results)
+    return 0
+
+
 # --- text -----------------------------------------------------------------------------------------
 
 
@@ -275,6 +304,7 @@ def bench_fusion_command(args) -> int:
 def _configure_analyze(parser):
     parser.add_argument("--text", help="what the person wrote")
     parser.add_argument("--photo", help="a photo of the person")
+    parser.add_argument("--face", type=int, default=0, help="which face of the photo to fuse, largest first (0)")
     parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
     parser.add_argument("--text-model", help="its text model (default: assets/models/text)")
     parser.add_argument("--face-model", help="its face model (default: assets/models/face)")
@@ -293,7 +323,7 @@ def analyze_command(args) -> int:
         args.fusion_model or SHIPPED_FUSION_MODEL, args.text_model or SHIPPED_TEXT_MODEL,
         args.face_model or SHIPPED_FACE_MODEL,
     )  # fmt: skip
-    reading = fusion.analyze(args.text, Path(args.photo) if args.photo else None)
+    reading = fusion.analyze(args.text, Path(args.photo) if args.photo else None, face=args.face)
     print(json.dumps(fused_record(reading, args.embedding), indent=1) if args.json else format_fused_reading(reading))
     return 0
 
@@ -322,23 +352,36 @@ def predict_text_command(args) -> int:
 
 
 def _configure_predict_face(parser):
+    from mepe_utils.vision.detection import DETECTORS
+
     parser.add_argument("paths", nargs="+", metavar="PATH", help="one or more photos")
     parser.add_argument("--model", help="MEPE saved face model (default: assets/models/face)")
+    parser.add_argument("--detector", choices=DETECTORS, default=DETECTORS[0], help="face detector (default: yunet)")
+    parser.add_argument("--largest", action="store_true", help="read only the largest face of each photo")
     parser.add_argument("--json", action="store_true", help="print JSON records instead of a table")
-    parser.add_argument("--embedding", action="store_true", help="include the embedding in --json output")
+    parser.add_argument("--embedding", action="store_true", help="include the embeddings in --json output")
 
 
-@command("predict-face", "find the face in photos and read its emotion", _configure_predict_face)
+@command("predict-face", "find every face in photos and read its emotion", _configure_predict_face)
 def predict_face_command(args) -> int:
+    """Reads each photo; a photo that cannot be read gets one line on stderr and the others go on (exit 2)."""
+    from mepe_utils.errors import ImageError
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotionModel
     from mepe_utils.predictors.report import format_face_readings, reading_record
 
-    readings = FaceEmotionModel.load(args.model or SHIPPED_FACE_MODEL).predict([Path(p) for p in args.paths])
+    model = FaceEmotionModel.load(args.model or SHIPPED_FACE_MODEL, detector=args.detector)
+    readings, failed = [], 0
+    for path in args.paths:
+        try:
+            readings += model.predict(Path(path), largest_only=args.largest)
+        except ImageError as error:
+            print(f"error: {error}", file=sys.stderr)
+            failed += 1
     if args.json:
         print(json.dumps([reading_record(r, args.embedding) for r in readings], indent=1))
-    else:
+    elif readings:
         print(format_face_readings(readings))
-    return 0
+    return 2 if failed else 0
 
 
 def _configure_bench_inference(parser):

@@ -1,4 +1,4 @@
-"""The figures MEPE draws: confusion matrices, per-label F1, training curves, fusion gates and embeddings.
+"""The figures MEPE draws: confusion matrices, per-label F1, training curves, fusion gates, embeddings, faces.
 
 Every helper draws on a :class:`matplotlib.figure.Figure` it creates and returns
 (and saves, atomically, when given a ``path``). None of them touches pyplot's
@@ -159,4 +159,33 @@ def plot_embedding_projection(
             axis.scatter(points[chosen, 0], points[chosen, 1], s=6, alpha=0.6, label=name, color=f"C{class_id}")
     axis.set_title(title)
     axis.legend(markerscale=3, fontsize=8)
+    return _finish(figure, path)
+
+
+def plot_faces(photo: np.ndarray, faces: Sequence, title: str = "", path: str | Path | None = None) -> Figure:
+    """A photo with every face boxed and labelled: its number (largest first), top emotion and probability.
+
+    Args:
+        photo: the photo as (H, W, 3) RGB uint8 (or (H, W) gray).
+        faces: readings with ``box``, ``top_label``, ``probabilities`` and optionally ``landmarks``
+            (:class:`mepe_utils.predictors.face.FaceReading`), largest first.
+        title: the axis title.
+        path: where to save a PNG (optional).
+    """
+    from matplotlib.patches import Rectangle
+
+    height, width = photo.shape[:2]
+    figure = Figure(figsize=(10, 10 * height / width + 0.4))
+    axis = figure.subplots()
+    axis.imshow(photo, cmap="gray" if photo.ndim == 2 else None)
+    for number, face in enumerate(faces, 1):
+        x, y, w, h = face.box
+        axis.add_patch(Rectangle((x, y), w, h, fill=False, edgecolor="yellow", linewidth=1.5))
+        if getattr(face, "landmarks", None) is not None:
+            points = np.asarray(face.landmarks)
+            axis.scatter(points[:, 0], points[:, 1], s=4, color="cyan")
+        label = f"{number} {face.top_label} {face.probabilities[face.top_label]:.2f}"
+        axis.text(x, max(0, y - 3), label, color="black", fontsize=7, backgroundcolor="yellow", va="bottom")
+    axis.set_title(title or f"{len(faces)} faces, largest first")
+    axis.axis("off")
     return _finish(figure, path)

@@ -94,21 +94,30 @@ plt.show()
 
 # %% [markdown]
 # ## 2. Faces
-# A photo (path, array, PIL or OpenCV image) goes through EXIF orientation,
-# colour conversion, Haar face detection (largest face first), a square crop
-# with a margin and the 48x48 gray preprocessing of training. A photo without a
-# face is a result (`found=False`), not an error.
+# A photo (path, array, PIL or OpenCV image) goes through EXIF orientation and
+# colour conversion, YuNet face detection (every face, largest first, with five
+# landmarks and a score), the framing FER-2013's crops have (eyes levelled when
+# the head leans far) and the CNN. Each face gets its own reading; fusion and
+# `mepe analyze` use the largest unless told otherwise (`--face N`). A photo
+# without a face is a result (`found=False`), not an error.
 
 # %%
 import cv2
 import skimage.data
 
+from mepe_utils.plots import plot_faces
 from mepe_utils.predictors.report import format_face_readings
+from mepe_utils.vision.sample_photos import group_photo
 
 photo = skimage.data.astronaut()
 wall = np.full((300, 400, 3), 190, np.uint8)
-face, no_face = face_reader.predict([photo, wall])
+group_path = group_photo()
+face, no_face, group = face_reader.predict([photo, wall, group_path])
 print(format_face_readings([face, no_face]))
+print(format_face_readings([group]).replace(str(group_path), group_path.name))
+plot_faces(cv2.cvtColor(cv2.imread(str(group_path)), cv2.COLOR_BGR2RGB), group.faces)
+
+# %%
 x, y, w, h = face.box
 figure, (left, right) = plt.subplots(1, 2, figsize=(10, 3.5), gridspec_kw={"width_ratios": [1, 1.4]})
 left.imshow(cv2.rectangle(photo.copy(), (x, y), (x + w, y + h), (255, 0, 0), 3))

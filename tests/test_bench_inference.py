@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mepe_utils.bench.inference import COLUMNS
+from mepe_utils.bench.inference import COLUMNS, group_photo_path
 from mepe_utils.cli import main
 
 
@@ -17,7 +17,8 @@ def test_bench_inference_measures_every_predictor(
     args += ["--fusion-model", str(tiny_fusion)]
     assert main(["bench-inference", *args, "--calls", "5", "--batch", "4", "--json", str(out)]) == 0
     results = json.loads(out.read_text())
-    for kind in ("text", "face", "analyze"):
+    kinds = ["text", "face", "analyze"] + (["group"] if group_photo_path() else [])
+    for kind in kinds:
         assert set(COLUMNS) <= set(results[kind])
         assert results[kind]["cold_start_s"] > results[kind]["latency_ms_p50"] / 1000 > 0
         assert results[kind]["latency_ms_p95"] >= results[kind]["latency_ms_p50"]

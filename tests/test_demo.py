@@ -19,7 +19,7 @@ def test_demo_fuses_the_default_sentence_and_the_face_of_the_default_photo(
     tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, models, capsys
 ):
     reading = run_demo(fusion_model=tiny_fusion, text_model=tiny_text_model_dir, face_model=tiny_face_model_dir)
-    assert reading.text.text == DEFAULT_TEXT and reading.face.found and len(reading.face.boxes) == 1
+    assert reading.text.text == DEFAULT_TEXT and reading.face.found and len(reading.face.faces) == 1
     assert reading.missing == [] and 0.0 <= reading.gate_text <= 1.0
     assert sum(reading.probabilities.values()) == pytest.approx(1.0, rel=1e-5)
     assert main(["demo", *models]) == 0

@@ -53,6 +53,12 @@ def test_analyze_fuses_what_is_there_and_names_what_is_missing(tiny_fusion, tiny
         fusion.analyze()
     with pytest.raises(MepeError, match="no face found in the photo and no text given"):
         fusion.analyze(photo=wall)
+    assert both.fused_face == 0 and no_face.fused_face is None
+    pair = np.hstack([photo, np.pad(photo[::2, ::2], ((0, 256), (0, 0), (0, 0)))])  # a big and a small face
+    second = fusion.analyze("I love this", pair, face=1)
+    assert second.fused_face == 1 and len(second.face.faces) == 2 and second.probabilities != both.probabilities
+    with pytest.raises(MepeError, match="face 2 asked for, but the photo has 2"):
+        fusion.analyze("I love this", pair, face=2)
 
 
 @pytest.mark.slow

@@ -51,8 +51,11 @@ def test_predict_face_reports_faces_and_missing_faces(tiny_face_model_dir, photo
     assert "astronaut.jpg: face (" in astronaut and wall.endswith("wall.png: no face found")
     assert main(["predict-face", *paths, "--model", str(tiny_face_model_dir), "--json"]) == 0
     first, second = json.loads(capsys.readouterr().out)
-    assert first["found"] and len(first["box"]) == 4 and list(first["probabilities"]) == list(FER_LABELS)
-    assert not second["found"] and second["box"] is None
+    face = first["faces"][0]
+    assert first["found"] and len(first["faces"]) == 1 and len(face["box"]) == 4
+    assert list(face["probabilities"]) == list(FER_LABELS) and face["top_label"] in FER_LABELS
+    assert len(face["landmarks"]) == 5 and 0 < face["detector_score"] <= 1 and "embedding" not in face
+    assert not second["found"] and second["faces"] == []
 
 
 @pytest.mark.parametrize(
@@ -68,6 +71,30 @@ def test_predict_face_bad_paths_fail_in_one_line(tiny_face_model_dir, photos, ca
     assert main(["predict-face", str(photos / name), "--model", str(tiny_face_model_dir)]) == 2
     error = capsys.readouterr().err
     assert message in error and "Traceback" not in error
+
+
+def test_predict_face_reads_the_good_photos_of_a_batch_and_names_the_bad_one(tiny_face_model_dir, photos, capsys):
+    paths = [str(photos / "astronaut.jpg"), str(photos / "notes.txt"), str(photos / "wall.png")]
+    assert main(["predict-face", *paths, "--model", str(tiny_face_model_dir)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and "notes.txt: not an image" in captured.err
+    astronaut, wall = captured.out.strip().splitlines()
+    assert "astronaut.jpg: face (" in astronaut and wall.endswith("wall.png: no face found")
+
+
+def test_predict_face_reads_every_face_of_a_group_or_only_the_largest(tiny_face_model_dir, photos, tmp_path, capsys):
+    import cv2
+
+    astronaut = cv2.imread(str(photos / "astronaut.jpg"))
+    smaller = np.pad(cv2.resize(astronaut, (307, 307), interpolation=cv2.INTER_AREA), ((0, 205), (0, 0), (0, 0)))
+    group = np.hstack([astronaut, smaller])  # the same face twice, the second at 60 %
+    cv2.imwrite(str(tmp_path / "two.jpg"), group)
+    assert main(["predict-face", str(tmp_path / "two.jpg"), "--model", str(tiny_face_model_dir), "--json"]) == 0
+    (record,) = json.loads(capsys.readouterr().out)
+    areas = [face["box"][2] * face["box"][3] for face in record["faces"]]
+    assert len(areas) == 2 and areas[0] > areas[1]
+    assert main(["predict-face", str(tmp_path / "two.jpg"), "--model", str(tiny_face_model_dir), "--largest"]) == 0
+    assert capsys.readouterr().out.count("two.jpg: face") == 1
 
 
 def test_a_tampered_model_is_refused_in_one_line(tiny_face_model_dir, photos, tmp_path, capsys):
@@ -97,7 +124,8 @@ def test_the_same_input_gives_the_same_output_in_two_processes(tiny_text_model_d
             ).stdout
             for _ in range(2)
         ]
-        assert outputs[0] == outputs[1] and json.loads(outputs[0])[0]["embedding"]
+        record = json.loads(outputs[0])[0]
+        assert outputs[0] == outputs[1] and (record.get("embedding") or record["faces"][0]["embedding"])
 
 
 @pytest.mark.slow

@@ -4,8 +4,9 @@ from PIL import Image
 
 from mepe_utils.errors import ImageError
 from mepe_utils.vision import images
-from mepe_utils.vision.faces import FaceDetector, square_crop
-from mepe_utils.vision.images import to_gray
+from mepe_utils.vision.detection import DETECTORS
+from mepe_utils.vision.faces import FaceFinder
+from mepe_utils.vision.images import to_bgr, to_gray
 
 skimage_data = pytest.importorskip("skimage.data")
 
@@ -17,8 +18,8 @@ def astronaut():
 
 
 @pytest.fixture(scope="module")
-def detector():
-    return FaceDetector()
+def finder():
+    return FaceFinder()
 
 
 def _assert_astronaut_face(box, scale=1.0):
@@ -26,44 +27,45 @@ def _assert_astronaut_face(box, scale=1.0):
     assert 150 < x < 210 and 40 < y < 100 and 70 < w < 120, box
 
 
-def test_detects_the_face_in_a_real_photo_and_crops_it(astronaut, detector):
-    result = detector(astronaut)
-    assert result.found and result.boxes[0] == result.box
-    _assert_astronaut_face(result.box)
-    assert result.face.shape == (48, 48, 1) and result.face.dtype == np.uint8
-    assert result.image_size == (512, 512)
+def test_finds_the_face_in_a_real_photo_and_frames_it(astronaut, finder):
+    result = finder(astronaut)
+    assert result.found and len(result.faces) == 1 and result.image_size == (512, 512)
+    face = result.faces[0]
+    _assert_astronaut_face(face.detection.box)
+    assert face.crop.shape == (48, 48, 1) and face.crop.dtype == np.uint8
+    assert face.detection.landmarks.shape == (5, 2) and 0.665 <= face.detection.score <= 1
 
 
-def test_photos_from_files_in_every_pixel_format_find_the_same_face(astronaut, detector, tmp_path):
+def test_photos_from_files_in_every_pixel_format_find_the_same_face(astronaut, finder, tmp_path):
     rgba = np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)])
     Image.fromarray(rgba).save(tmp_path / "rgba.png")
     gray16 = to_gray(astronaut).astype(np.uint16) * 257
     Image.fromarray(gray16).save(tmp_path / "gray16.png")
     Image.fromarray(astronaut).save(tmp_path / "photo.jpg", quality=95)
     for name in ("rgba.png", "gray16.png", "photo.jpg"):
-        result = detector(tmp_path / name)
+        result = finder(tmp_path / name)
         assert result.found, name
-        _assert_astronaut_face(result.box)
+        _assert_astronaut_face(result.faces[0].detection.box)
     np.testing.assert_array_equal(to_gray(tmp_path / "gray16.png"), to_gray(astronaut))
 
 
-def test_exif_orientation_is_applied(astronaut, detector, tmp_path):
+def test_exif_orientation_is_applied(astronaut, finder, tmp_path):
     stored = Image.fromarray(astronaut).rotate(90, expand=True)  # pixels stored lying on their side
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 CW to display"
     stored.save(tmp_path / "rotated.jpg", exif=exif, quality=95)
     gray = to_gray(tmp_path / "rotated.jpg")
     assert np.abs(gray.astype(int) - to_gray(astronaut).astype(int)).mean() < 3
-    _assert_astronaut_face(detector(tmp_path / "rotated.jpg").box)
+    _assert_astronaut_face(finder(tmp_path / "rotated.jpg").faces[0].detection.box)
 
 
-def test_large_photos_are_downscaled_for_detection_and_boxes_mapped_back(astronaut, detector):
+def test_large_photos_are_downscaled_for_detection_and_boxes_mapped_back(astronaut, finder):
     import cv2
 
-    big = cv2.resize(astronaut, (2048, 2048), interpolation=cv2.INTER_CUBIC)
-    result = detector(big)
-    assert result.found and result.image_size == (2048, 2048)
-    _assert_astronaut_face(result.box, scale=4.0)
+    big = cv2.resize(astronaut, (2560, 2560), interpolation=cv2.INTER_CUBIC)
+    result = finder(big)
+    assert result.found and result.image_size == (2560, 2560)
+    _assert_astronaut_face(result.faces[0].detection.box, scale=5.0)
 
 
 def test_bgr_arrays_and_pil_images_give_the_same_gray(astronaut):
@@ -72,17 +74,28 @@ def test_bgr_arrays_and_pil_images_give_the_same_gray(astronaut):
     np.testing.assert_array_equal(to_gray(Image.fromarray(astronaut)), expected)
     floats = to_gray(astronaut.astype(np.float32) / 255.0)
     assert np.abs(floats.astype(int) - expected.astype(int)).max() <= 1
+    np.testing.assert_array_equal(to_bgr(astronaut), astronaut[..., ::-1])
+    np.testing.assert_array_equal(to_bgr(expected)[..., 1], expected)
+    with pytest.raises(ImageError, match="channel_order"):
+        to_bgr(astronaut, channel_order="bgra")
 
 
+@pytest.mark.parametrize("detector", DETECTORS)
 def test_no_face_is_a_result_not_an_error(detector):
-    result = detector(np.full((200, 200, 3), 128, np.uint8))
-    assert not result.found and result.box is None and result.face is None and result.boxes == []
+    result = FaceFinder(detector)(np.full((200, 200, 3), 128, np.uint8))
+    assert not result.found and result.faces == []
 
 
-def test_square_crop_pads_at_the_border():
-    gray = np.arange(100 * 100, dtype=np.uint32).reshape(100, 100).astype(np.uint8)
-    crop = square_crop(gray, (0, 0, 40, 40), margin=0.25)
-    assert crop.shape == (48, 48, 1)
+def test_haar_is_kept_for_comparison(astronaut):
+    result = FaceFinder("haar")(astronaut)
+    face = result.faces[0]
+    _assert_astronaut_face(face.detection.box)
+    assert face.detection.landmarks is None and face.detection.score is None and face.crop.shape == (48, 48, 1)
+
+
+def test_an_unknown_detector_is_named():
+    with pytest.raises(ValueError, match="unknown face detector 'mtcnn'; choose one of yunet, haar"):
+        FaceFinder("mtcnn")
 
 
 @pytest.mark.parametrize(

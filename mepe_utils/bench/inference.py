@@ -4,7 +4,8 @@ Each predictor is measured in a fresh Python process, so the numbers include
 what a user pays: the cold start (process start, TensorFlow import, model load
 and checks, first answer), then single-item latency p50/p95 over warm calls of
 the public ``predict`` API (input checks and, for faces, detection on a 512x512
-photo included), batch throughput, and the process's peak resident memory.
+photo included; for ``group``, every face of a 1280x853 photo), batch throughput,
+and the process's peak resident memory.
 """
 
 from __future__ import annotations
@@ -22,13 +23,24 @@ from mepe_utils.errors import MepeError
 
 COLUMNS = ["cold_start_s", "latency_ms_p50", "latency_ms_p95", "throughput_per_s", "batch", "peak_rss_mb"]
 FIRST_ANSWER = "first-answer"
-KINDS = ("text", "face", "analyze")
+KINDS = ("text", "face", "group", "analyze")
+GROUP_PHOTO = "pexels_office_meeting.jpg"
+"""The ``group`` item: a 1280x853 photo with five faces (four whole, one cut by the top edge), from the data folder."""
 
 
 def _sample_photo():
     import skimage.data
 
     return skimage.data.astronaut()  # 512x512 RGB, one frontal face
+
+
+def group_photo_path() -> Path | None:
+    """The ``group`` item's path in the data folder, or None when it is not there."""
+    from mepe_utils.runtime import resolve_data_dir
+
+    folder = resolve_data_dir(required=False)
+    path = folder / "face_detection" / "photos" / GROUP_PHOTO if folder else None
+    return path if path is not None and path.is_file() else None
 
 
 def _peak_rss_mb() -> float:
@@ -50,6 +62,11 @@ def _answer(kind: str, models: dict[str, str]):
     if kind == "face":
         reader, photo = FaceEmotionModel.load(models["face"]), _sample_photo()
         return (lambda: reader.predict(photo)), (lambda batch: reader.predict([photo] * batch))
+    if kind == "group":
+        from mepe_utils.vision.images import to_bgr
+
+        reader, photo = FaceEmotionModel.load(models["face"]), to_bgr(group_photo_path())
+        return (lambda: reader.predict(photo, channel_order="bgr")), None
     if kind == "analyze":
         fusion, photo = FusionModel.load(models["fusion"], models["text"], models["face"]), _sample_photo()
         return (lambda: fusion.analyze(BENCH_TEXT, photo)), None
@@ -100,10 +117,11 @@ def run_inference_benchmark(
     calls: int = 300,
     batch: int = 64,
 ) -> dict:
-    """Measures the predictors (shipped models by default); returns ``{"text", "face"[, "analyze"], "setup"}``.
+    """Measures the predictors (shipped models by default); returns ``{"text", "face"[, "group", "analyze"], "setup"}``.
 
-    ``analyze`` (both readers and the fusion, one sentence and one photo) is measured
-    when a fusion model is given or shipped.
+    ``group`` (every face of a 1280x853 photo) is measured when the data folder holds the
+    photo; ``analyze`` (both readers and the fusion, one sentence and one photo) when a
+    fusion model is given or shipped.
     """
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
     from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL
@@ -115,11 +133,16 @@ def run_inference_benchmark(
         "face": str(face_model or SHIPPED_FACE_MODEL),
         "fusion": str(fusion_model or SHIPPED_FUSION_MODEL),
     }
-    kinds = KINDS if Path(models["fusion"]).is_dir() else ("text", "face")
+    kinds = [
+        kind
+        for kind in KINDS
+        if (kind != "analyze" or Path(models["fusion"]).is_dir()) and (kind != "group" or group_photo_path())
+    ]
     results = {kind: measure_in_fresh_process(kind, models, calls, batch) for kind in kinds}
     results["setup"] = {
         "text_item": BENCH_TEXT,
-        "face_item": "scikit-image astronaut, 512x512 RGB (detection + crop + CNN)",
+        "face_item": "scikit-image astronaut, 512x512 RGB (detection + framing + CNN)",
+        "group_item": f"{GROUP_PHOTO} from the data folder, 1280x853 BGR, every face read",
         "analyze_item": "the text item and the face item, read and fused",
         "warm_calls": calls,
         "cpu": platform.processor() or platform.machine(),

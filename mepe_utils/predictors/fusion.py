@@ -21,7 +21,7 @@ from mepe_utils.errors import MepeError, ModelFileError
 from mepe_utils.labels import FER_LABELS
 from mepe_utils.models.common import PROBABILITIES_OUTPUT
 from mepe_utils.models.fusion import FACE_INPUT, GATE_OUTPUT, PERSONA_EMBEDDING, PRESENCE_INPUT, TEXT_INPUT
-from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotion, FaceEmotionModel
+from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotion, FaceEmotionModel, FaceReading
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotion, TextEmotionModel
 from mepe_utils.runtime import SHIPPED_MODELS_DIR
 
@@ -39,7 +39,8 @@ class FusedEmotion:
         missing: the signals that were absent (``"text"``, ``"face"``).
         persona_embedding: the fused vector phase 5 reads.
         text: the text reading (None without a text).
-        face: the face reading (None without a photo; ``found`` False without a face).
+        face: the face reading, every face in the photo (None without a photo; ``found`` False without a face).
+        fused_face: which of ``face.faces`` was fused (0 = the largest); None without a face.
     """
 
     probabilities: dict[str, float]
@@ -49,6 +50,7 @@ class FusedEmotion:
     persona_embedding: np.ndarray
     text: TextEmotion | None
     face: FaceEmotion | None
+    fused_face: int | None = None
 
 
 def text_features(reading: TextEmotion) -> np.ndarray:
@@ -56,7 +58,7 @@ def text_features(reading: TextEmotion) -> np.ndarray:
     return np.concatenate([reading.embedding, [reading.ekman[name] for name in FER_LABELS]]).astype(np.float32)
 
 
-def face_features(reading: FaceEmotion) -> np.ndarray:
+def face_features(reading: FaceEmotion | FaceReading) -> np.ndarray:
     """The fusion model's face input: the embedding, then the 7 probabilities in FER order."""
     return np.concatenate([reading.embedding, [reading.probabilities[name] for name in FER_LABELS]]).astype(np.float32)
 
@@ -142,15 +144,16 @@ class FusionModel:
             self._worker.shutdown(wait=True)
             self._worker = None
 
-    def analyze(self, text: str | None = None, photo=None) -> FusedEmotion:
+    def analyze(self, text: str | None = None, photo=None, face: int = 0) -> FusedEmotion:
         """Reads a sentence, a photo, or both, and fuses what is there.
 
         Args:
             text: the person's words (None when there are none).
             photo: a path, array or PIL image (None when there is none).
+            face: which face of the photo to fuse, largest first (0 = the largest).
 
         Raises:
-            MepeError: neither a text nor a photo was given.
+            MepeError: neither a text nor a photo was given, or the photo has no face number ``face``.
             TextInputError, ImageError: a bad text or photo (see the text and face predictors).
         """
         if text is None and photo is None:
@@ -163,9 +166,11 @@ class FusionModel:
         has_face = face_reading is not None and face_reading.found
         if text_reading is None and not has_face:
             raise MepeError("no face found in the photo and no text given: nothing to read")
+        if has_face and not 0 <= face < len(face_reading.faces):
+            raise MepeError(f"face {face} asked for, but the photo has {len(face_reading.faces)} (0 = the largest)")
         inputs = {
             TEXT_INPUT: text_features(text_reading) if text_reading else np.zeros(self.input_dims[TEXT_INPUT]),
-            FACE_INPUT: face_features(face_reading) if has_face else np.zeros(self.input_dims[FACE_INPUT]),
+            FACE_INPUT: face_features(face_reading.faces[face]) if has_face else np.zeros(self.input_dims[FACE_INPUT]),
             PRESENCE_INPUT: np.array([text_reading is not None, has_face], dtype=np.float32),
         }
         outputs = self.model.predict_on_batch({k: np.asarray(v, np.float32)[None] for k, v in inputs.items()})
@@ -178,4 +183,5 @@ class FusionModel:
             persona_embedding=np.asarray(outputs[PERSONA_EMBEDDING])[0],
             text=text_reading,
             face=face_reading,
+            fused_face=face if has_face else None,
         )

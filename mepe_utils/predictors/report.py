@@ -34,14 +34,16 @@ def format_text_readings(readings: list[TextEmotion], top: int = 3) -> str:
 
 
 def format_face_readings(readings: list[FaceEmotion], top: int = 3) -> str:
-    """One line per photo: the face box (or 'no face found') and the top emotions."""
+    """One line per face (largest first): the box, the detector's score and the top emotions."""
     lines = []
     for reading in readings:
         if not reading.found:
             lines.append(f"{reading.source}: no face found")
             continue
-        faces = f" (+{len(reading.boxes) - 1} more)" if len(reading.boxes) > 1 else ""
-        lines.append(f"{reading.source}: face {reading.box}{faces}  {_top(reading.probabilities, top)}")
+        for number, face in enumerate(reading.faces, 1):
+            score = f" score {face.detector_score:.2f}" if face.detector_score is not None else ""
+            which = f" {number}/{len(reading.faces)}" if len(reading.faces) > 1 else ""
+            lines.append(f"{reading.source}: face{which} {face.box}{score}  {_top(face.probabilities, top)}")
     return "\n".join(lines)
 
 
@@ -56,6 +58,8 @@ def format_fused_reading(reading: FusedEmotion, top: int = 3) -> str:
         lines.append("text " + format_text_readings([reading.text], top))
     if reading.face is not None:
         lines.append("face " + format_face_readings([reading.face], top))
+        if reading.fused_face is not None and len(reading.face.faces) > 1:
+            lines.append(f"fused:     face {reading.fused_face + 1} of {len(reading.face.faces)} (largest first)")
     return "\n".join(lines)
 
 
@@ -66,6 +70,7 @@ def fused_record(reading: FusedEmotion, embedding: bool = False) -> dict:
         "top_label": reading.top_label,
         "gate_text": reading.gate_text,
         "missing": reading.missing,
+        "fused_face": reading.fused_face,
         "text": reading_record(reading.text, embedding) if reading.text is not None else None,
         "face": reading_record(reading.face, embedding) if reading.face is not None else None,
     }
@@ -75,13 +80,18 @@ def fused_record(reading: FusedEmotion, embedding: bool = False) -> dict:
 
 
 def reading_record(reading: TextEmotion | FaceEmotion, embedding: bool = False) -> dict:
-    """A JSON-ready dict of a reading; the vectors (embedding, sentence vector) are left out unless asked for."""
+    """A JSON-ready dict of a reading; the vectors (embedding, sentence vector) are left out unless asked for.
+
+    A face reading lists every face (box, landmarks, detector score, probabilities, top label), largest first.
+    """
     record = asdict(reading)
-    for key in ("embedding", "sentence_vector"):
-        vector = record.pop(key, None)
-        if embedding and vector is not None:
-            record[key] = np.asarray(vector).round(6).tolist()
-    for key in ("box", "boxes"):
-        if key in record and record[key] is not None:
-            record[key] = np.asarray(record[key]).astype(int).tolist()
+    if isinstance(reading, FaceEmotion):
+        record = {"source": record["source"], "found": reading.found, "faces": record["faces"]}
+    for item in [record, *record.get("faces", [])]:
+        for key in ("embedding", "sentence_vector"):
+            vector = item.pop(key, None)
+            if embedding and vector is not None:
+                item[key] = np.asarray(vector).round(6).tolist()
+        if item.get("box") is not None:
+            item["box"] = np.asarray(item["box"]).astype(int).tolist()
     return record

@@ -1,6 +1,14 @@
-"""Face detection (OpenCV's bundled Haar cascade), square crops and FER-style 48x48 faces.
+"""The photo path: any photo in, every face out, each cut the way FER-2013 frames its faces.
 
-"No face found" is a result (``FaceCrop.found == False``), never an exception.
+``FaceFinder`` decodes a photo (:mod:`mepe_utils.vision.images`), finds the
+faces with a detector (:mod:`mepe_utils.vision.detection`; YuNet by default)
+and cuts each one (:mod:`mepe_utils.vision.framing`), levelling the eyes of a
+tilted head. "No face found" is a
+result (``PhotoFaces.found == False``), never an exception.
+
+Example:
+    >>> photo = FaceFinder()("group.jpg")
+    >>> [(face.detection.box, face.crop.shape) for face in photo.faces]   # largest first
 """
 
 from __future__ import annotations
@@ -9,117 +17,78 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mepe_utils.data.fer2013 import FACE_SIZE
-from mepe_utils.vision.images import to_gray
-
-
-@dataclass
-class DetectorConfig:
-    """Haar detection settings.
-
-    Attributes:
-        cascade: file name in ``cv2.data.haarcascades``.
-        scale_factor, min_neighbors: ``detectMultiScale`` parameters.
-        min_face_fraction: smallest face side as a fraction of the shorter image side.
-        max_side: photos larger than this are downscaled before detection (boxes
-            are mapped back to the original pixels; the crop is cut from the
-            full-resolution photo). At 320 px the smallest face kept
-            (``min_face_fraction``) is still at least the cascade's 24 px window.
-        margin: extra context around the detected box, as a fraction of its side
-            (FER faces are loosely cropped).
-    """
-
-    cascade: str = "haarcascade_frontalface_default.xml"
-    scale_factor: float = 1.2
-    min_neighbors: int = 5
-    min_face_fraction: float = 0.08
-    max_side: int = 320
-    margin: float = 0.2
+from mepe_utils.vision.detection import DETECTORS, DetectedFace, Detector, make_detector
+from mepe_utils.vision.framing import Framing, frame_face, refine_roll
+from mepe_utils.vision.images import to_bgr
+from mepe_utils.vision.yunet import YuNetDetector
 
 
 @dataclass
 class FaceCrop:
-    """One photo's detection result.
+    """One face of a photo.
 
     Attributes:
-        found: whether a face was found.
-        box: (x, y, w, h) of the largest face in original pixels, or None.
-        boxes: every detected box, largest first.
-        face: the 48x48x1 uint8 crop of the largest face, or None.
+        detection: where the detector found it (box, centre, size, landmarks, score).
+        crop: the (48, 48, 1) uint8 face, framed for the CNN.
+    """
+
+    detection: DetectedFace
+    crop: np.ndarray
+
+
+@dataclass
+class PhotoFaces:
+    """One photo's faces.
+
+    Attributes:
+        faces: every face found, largest first (empty when there is none).
         image_size: (width, height) of the photo.
     """
 
-    found: bool
-    box: tuple[int, int, int, int] | None
-    boxes: list[tuple[int, int, int, int]] = field(default_factory=list)
-    face: np.ndarray | None = None
+    faces: list[FaceCrop] = field(default_factory=list)
     image_size: tuple[int, int] = (0, 0)
 
+    @property
+    def found(self) -> bool:
+        return bool(self.faces)
 
-class FaceDetector:
-    """Finds faces in photos and cuts FER-style crops.
+
+class FaceFinder:
+    """Finds and frames every face in photos.
 
     Args:
-        config: detection settings.
+        detector: a detector name (:data:`~mepe_utils.vision.detection.DETECTORS`) or a detector object.
+        framing: how each face is cut.
     """
 
-    def __init__(self, config: DetectorConfig | None = None):
-        import cv2
+    def __init__(self, detector: str | Detector = DETECTORS[0], framing: Framing | None = None):
+        self.detector = make_detector(detector) if isinstance(detector, str) else detector
+        self.framing = framing or Framing()
 
-        self.config = config or DetectorConfig()
-        path = cv2.data.haarcascades + self.config.cascade
-        self._cascade = cv2.CascadeClassifier(path)
-        if self._cascade.empty():
-            raise FileNotFoundError(f"Haar cascade not found or unreadable: {path}")
-
-    def detect(self, gray: np.ndarray) -> list[tuple[int, int, int, int]]:
-        """All face boxes (x, y, w, h) in a gray uint8 image, largest first."""
-        import cv2
-
-        height, width = gray.shape
-        scale = min(1.0, self.config.max_side / max(height, width))
-        small = (
-            gray
-            if scale == 1.0
-            else cv2.resize(gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
-        )
-        min_side = max(12, int(self.config.min_face_fraction * min(small.shape)))
-        found = self._cascade.detectMultiScale(
-            small,
-            scaleFactor=self.config.scale_factor,
-            minNeighbors=self.config.min_neighbors,
-            minSize=(min_side, min_side),
-        )
-        boxes = [tuple(int(round(v / scale)) for v in box) for box in np.asarray(found).reshape(-1, 4)]
-        return sorted(boxes, key=lambda b: b[2] * b[3], reverse=True)
-
-    def crop(self, gray: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
-        """A square crop around ``box`` with the configured margin, resized to 48x48x1."""
-        return square_crop(gray, box, self.config.margin)
-
-    def __call__(self, image, channel_order: str = "rgb") -> FaceCrop:
-        """Detects faces in any accepted image and crops the largest one.
+    def __call__(self, image, channel_order: str = "rgb", largest_only: bool = False) -> PhotoFaces:
+        """Every face in one photo (path, NumPy array or PIL image), largest first.
 
         Args:
-            image: path, NumPy array or PIL image (see ``mepe_utils.vision.images``).
+            image: the photo (see :mod:`mepe_utils.vision.images` for what is accepted).
             channel_order: ``"rgb"`` or ``"bgr"`` for colour arrays.
+            largest_only: cut only the largest face.
+
+        Raises:
+            ImageError: an unreadable photo (the message names the problem).
         """
-        gray = to_gray(image, channel_order)
-        boxes = self.detect(gray)
-        size = (gray.shape[1], gray.shape[0])
-        if not boxes:
-            return FaceCrop(found=False, box=None, boxes=[], face=None, image_size=size)
-        return FaceCrop(found=True, box=boxes[0], boxes=boxes, face=self.crop(gray, boxes[0]), image_size=size)
+        import cv2
 
+        bgr = to_bgr(image, channel_order)
+        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+        faces = [FaceCrop(face, frame_face(gray, face, self.framing)) for face in self.find(bgr, largest_only)]
+        return PhotoFaces(faces, (bgr.shape[1], bgr.shape[0]))
 
-def square_crop(gray: np.ndarray, box: tuple[int, int, int, int], margin: float) -> np.ndarray:
-    """Cuts a square of side ``max(w, h) * (1 + 2 * margin)`` centred on ``box`` (edges replicated)."""
-    import cv2
-
-    x, y, w, h = box
-    side = int(round(max(w, h) * (1 + 2 * margin)))
-    left, top = int(round(x + w / 2 - side / 2)), int(round(y + h / 2 - side / 2))
-    pad = max(0, -left, -top, left + side - gray.shape[1], top + side - gray.shape[0])
-    padded = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE) if pad else gray
-    patch = padded[top + pad : top + pad + side, left + pad : left + pad + side]
-    return cv2.resize(patch, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)[..., None]
+    def find(self, bgr: np.ndarray, largest_only: bool = False) -> list[DetectedFace]:
+        """Every face in a BGR uint8 photo, largest first, the tilt of a tilted head measured again."""
+        detections = self.detector.detect(bgr)
+        if largest_only:
+            detections = detections[:1]
+        for face in detections:
+            if self.framing.needs_refined_roll(face) and isinstance(self.detector, YuNetDetector):
+                face.roll = refine_roll(bgr, face, self.detector)
+        return detections

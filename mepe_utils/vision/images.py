@@ -1,4 +1,4 @@
-"""Decoding any photo MEPE is given into a gray uint8 array, with clear errors.
+"""Decoding any photo MEPE is given into a BGR (for detection) or gray (for the CNN) uint8 array, with clear errors.
 
 Accepted: a path (JPEG, PNG, BMP, TIFF, WebP ...), a NumPy array (gray, RGB,
 RGBA, BGR when said; uint8, uint16 or float in 0..1), a PIL image. EXIF
@@ -75,8 +75,8 @@ def to_uint8(array: np.ndarray) -> np.ndarray:
     return np.clip(values, 0, 255).round().astype(np.uint8)
 
 
-def to_gray(image, channel_order: str = "rgb") -> np.ndarray:
-    """Returns any accepted image as a 2-D gray uint8 array.
+def to_bgr(image, channel_order: str = "rgb") -> np.ndarray:
+    """Returns any accepted image as an (H, W, 3) BGR uint8 array (OpenCV's order; gray is replicated).
 
     Args:
         image: path, NumPy array or PIL image.
@@ -100,6 +100,8 @@ def to_gray(image, channel_order: str = "rgb") -> np.ndarray:
         array = image
     else:
         raise ImageError(f"unsupported image type {type(image).__name__}; pass a path, a NumPy array or a PIL image")
+    if channel_order not in ("rgb", "bgr"):
+        raise ImageError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
 
     if array.size == 0 or min(array.shape[:2], default=0) == 0:
         raise ImageError(f"zero-size image (shape {array.shape})")
@@ -109,11 +111,17 @@ def to_gray(image, channel_order: str = "rgb") -> np.ndarray:
         raise ImageError(f"image array must be HxW, HxWx1, HxWx3 or HxWx4, got shape {array.shape}")
     if array.shape[0] * array.shape[1] > MAX_PIXELS:
         raise ImageError(f"image of {array.shape[1]}x{array.shape[0]} is too large (limit {MAX_PIXELS} px)")
-    array = to_uint8(array)
+    array = np.ascontiguousarray(to_uint8(array))
     if array.ndim == 2:
-        return np.ascontiguousarray(array)
+        return cv2.cvtColor(array, cv2.COLOR_GRAY2BGR)
     if array.shape[-1] == 4:
         alpha = array[..., 3:4].astype(np.float32) / 255.0
         array = (array[..., :3].astype(np.float32) * alpha + 255.0 * (1 - alpha)).round().astype(np.uint8)
-    code = cv2.COLOR_RGB2GRAY if channel_order == "rgb" else cv2.COLOR_BGR2GRAY
-    return cv2.cvtColor(np.ascontiguousarray(array), code)
+    return array if channel_order == "bgr" else cv2.cvtColor(array, cv2.COLOR_RGB2BGR)
+
+
+def to_gray(image, channel_order: str = "rgb") -> np.ndarray:
+    """Returns any accepted image as a 2-D gray uint8 array (see :func:`to_bgr` for what is accepted)."""
+    import cv2
+
+    return cv2.cvtColor(to_bgr(image, channel_order), cv2.COLOR_BGR2GRAY)

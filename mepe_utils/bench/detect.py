@@ -1,0 +1,387 @@
+"""``python -m mepe_utils bench-detect``: face detectors on real photos, and FER-2013 through the photo path.
+
+**Detectors.** Every face in the shared photos has a box in
+``tests/data/face_boxes.csv``, annotated once by eye (YuNet's proposals at a
+low score floor were each kept or rejected by looking at the photo, and the
+one face YuNet never proposed, half hidden behind a monitor, was drawn by
+hand; it is marked ``counted=0``: finding it is not expected, and a box on it
+is not a false box). A detected box matches an annotated face at IoU >= 0.4,
+each face at most once; a box matching no face is a false box.
+
+**The score threshold** is chosen on half of the photos (the even rows of
+the annotation file's photo order) and reported on the other half and on
+all: YuNet runs at a low floor on the choosing half, and the threshold is the
+midpoint between the lowest-scored face and the highest-scored false box
+there (or, when they overlap, the highest threshold that maximises faces
+found minus false boxes). The shipped :class:`~mepe_utils.vision.yunet.YuNetConfig`
+holds the value this picks; the benchmark says so when they differ.
+
+**FER-2013 through the photo path.** Each 48x48 face is drawn as a photo
+(upscaled to 192 px, 48 px of replicated background on each side), run
+through detection and framing, and read by the CNN; the result is compared
+with the CNN reading the 48x48 faces directly. The margin is chosen on
+PublicTest; the levelling rule is compared on PublicTest faces as they are
+and turned by 30-45 degrees (FER-2013 itself holds few heads tilted beyond
+what the CNN saw in training, so only turned faces can show what levelling is
+for); the shipped framing is reported on PrivateTest.
+"""
+
+from __future__ import annotations
+
+import csv
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mepe_utils.bench.timing import format_table
+from mepe_utils.errors import DataError
+from mepe_utils.runtime import REPO_ROOT, library_versions
+from mepe_utils.vision.detection import DETECTORS, DetectedFace, Detector, make_detector
+from mepe_utils.vision.framing import Framing, frame_face
+
+FACE_BOXES_FILE = REPO_ROOT / "tests" / "data" / "face_boxes.csv"
+MATCH_IOU = 0.4
+"""A detected box finds an annotated face when their intersection over union is at least this."""
+PROPOSAL_FLOOR = 0.3
+"""YuNet's score floor while choosing the threshold (below it, nothing in the photos is a face)."""
+FER_PHOTO_SIDE = 192
+FER_PHOTO_PADDING = 48
+FRAMING_MARGINS = (-0.1, -0.05, 0.0, 0.1, 0.2)
+"""Margins compared on PublicTest (at the shipped levelling rule)."""
+FRAMING_LEVELLING = (15.0, 30.0, 180.0)
+""""Level the eyes beyond this tilt" (180 = never), compared on upright and on tilted PublicTest faces."""
+TILT_RANGE = (30.0, 45.0)
+"""The tilted condition turns each face by a seeded angle of this size, either way."""
+
+
+@dataclass
+class AnnotatedFace:
+    """A face drawn by eye: its (x, y, w, h) box, and whether a detector is expected to find it."""
+
+    box: tuple[int, int, int, int]
+    counted: bool
+
+
+def load_face_boxes(path: str | Path = FACE_BOXES_FILE) -> dict[str, list[AnnotatedFace]]:
+    """Photo file name (relative to the photos folder) -> its annotated faces, in the file's photo order.
+
+    Raises:
+        DataError: a missing file or a malformed row (the message names the line).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: face box annotations not found")
+    boxes: dict[str, list[AnnotatedFace]] = {}
+    with path.open(newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                box = tuple(int(row[key]) for key in ("x", "y", "w", "h"))
+                counted = {"1": True, "0": False}[row["counted"]]
+            except (KeyError, TypeError, ValueError):
+                raise DataError(f"{path}:{line}: expected photo,x,y,w,h,counted (0/1), got {row}") from None
+            if box[2] <= 0 or box[3] <= 0:
+                raise DataError(f"{path}:{line}: box {box} has no area")
+            boxes.setdefault(row["photo"], []).append(AnnotatedFace(box, counted))
+    return boxes
+
+
+def iou(a, b) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    width = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    height = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    inter = width * height
+    return inter / (aw * ah + bw * bh - inter) if inter else 0.0
+
+
+def match_faces(found: list[DetectedFace], annotated: list[AnnotatedFace]) -> tuple[list[bool], list[bool]]:
+    """Matches detected boxes to annotated faces, most confident box first, each face at most once.
+
+    Returns:
+        ``(is_face, is_false)`` per detected box, in ``found``'s order: a box on a counted face,
+        a box on nothing. A box on an uncounted face is neither.
+    """
+    order = sorted(range(len(found)), key=lambda i: -(found[i].score if found[i].score is not None else 0.0))
+    taken: set[int] = set()
+    is_face, is_false = [False] * len(found), [False] * len(found)
+    for i in order:
+        overlaps = [(iou(found[i].box, face.box), j) for j, face in enumerate(annotated) if j not in taken]
+        best, j = max(overlaps, default=(0.0, -1))
+        if best >= MATCH_IOU:
+            taken.add(j)
+            is_face[i] = annotated[j].counted
+        else:
+            is_false[i] = True
+    return is_face, is_false
+
+
+def choose_score_threshold(scores: list[float], is_face: list[bool], is_false: list[bool]) -> float:
+    """The score threshold from candidates on the choosing photos (see the module docstring).
+
+    Args:
+        scores: each candidate box's score.
+        is_face, is_false: whether it found a counted face / found nothing.
+    """
+    scores = np.asarray(scores, np.float64)
+    faces, false = scores[np.asarray(is_face, bool)], scores[np.asarray(is_false, bool)]
+    if len(faces) == 0:
+        raise DataError("no face among the candidates: cannot choose a score threshold")
+    if len(false) == 0 or false.max() < faces.min():
+        upper = false.max() if len(false) else PROPOSAL_FLOOR
+        return round(float((faces.min() + upper) / 2), 3)
+    candidates = np.unique(scores)
+    gains = [(faces >= t).sum() - (false >= t).sum() for t in candidates]
+    return round(float(candidates[np.flatnonzero(gains == np.max(gains))[-1]]), 3)
+
+
+def _read_photo(path: Path) -> np.ndarray:
+    from mepe_utils.vision.images import to_bgr
+
+    return to_bgr(path)
+
+
+def detect_photos(detector: Detector, photos: dict[str, np.ndarray], repeats: int) -> dict[str, dict]:
+    """Each photo's faces and its median detection time over ``repeats`` runs (after one untimed run)."""
+    results = {}
+    for name, bgr in photos.items():
+        faces = detector.detect(bgr)
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            detector.detect(bgr)
+            times.append(time.perf_counter() - start)
+        results[name] = {"faces": faces, "ms": 1000.0 * float(np.median(times))}
+    return results
+
+
+def score_detections(detections: dict[str, dict], boxes: dict[str, list[AnnotatedFace]]) -> dict:
+    """Recall, false boxes and time per photo over the photos in ``detections``."""
+    found = expected = false = 0
+    per_photo = {}
+    for name, result in detections.items():
+        is_face, is_false = match_faces(result["faces"], boxes[name])
+        counted = sum(face.counted for face in boxes[name])
+        found, expected, false = found + sum(is_face), expected + counted, false + sum(is_false)
+        per_photo[name] = {"faces": counted, "found": sum(is_face), "false_boxes": sum(is_false), "ms": result["ms"]}
+    return {
+        "recall": found / expected,
+        "faces_found": found,
+        "faces": expected,
+        "false_boxes": false,
+        "ms_per_photo_p50": float(np.median([p["ms"] for p in per_photo.values()])),
+        "photos": per_photo,
+    }
+
+
+def run_photo_detection(photos_dir: str | Path, boxes_file: str | Path = FACE_BOXES_FILE, repeats: int = 5) -> dict:
+    """The detector half of the benchmark: the threshold choice, then each detector on both halves and all."""
+    from mepe_utils.vision.yunet import YuNetConfig, YuNetDetector
+
+    boxes = load_face_boxes(boxes_file)
+    photos = {name: _read_photo(Path(photos_dir) / name) for name in boxes}
+    names = list(boxes)
+    halves = {"choose": names[0::2], "report": names[1::2]}
+
+    floor = YuNetDetector(config=YuNetConfig(score_threshold=PROPOSAL_FLOOR))
+    scores, is_face, is_false = [], [], []
+    for name in halves["choose"]:
+        candidates = floor.detect(photos[name])
+        faces, false = match_faces(candidates, boxes[name])
+        scores += [face.score for face in candidates]
+        is_face, is_false = is_face + faces, is_false + false
+    threshold = choose_score_threshold(scores, is_face, is_false)
+
+    detectors = {"yunet": YuNetDetector(config=YuNetConfig(score_threshold=threshold)), "haar": make_detector("haar")}
+    results = {}
+    for name, detector in detectors.items():
+        detections = detect_photos(detector, photos, repeats)
+        results[name] = score_detections(detections, boxes)
+        for half, members in halves.items():
+            part = score_detections({photo: detections[photo] for photo in members}, boxes)
+            results[name][half] = {key: part[key] for key in ("recall", "faces_found", "faces", "false_boxes")}
+    return {
+        "detectors": results,
+        "score_threshold": {
+            "chosen": threshold,
+            "shipped": YuNetConfig().score_threshold,
+            "chosen_on": halves["choose"],
+            "reported_on": halves["report"],
+            "rule": "midpoint between the lowest-scored face and the highest-scored false box on the choosing half",
+        },
+    }
+
+
+def fer_as_photo(face: np.ndarray, turn: float = 0.0) -> np.ndarray:
+    """A 48x48 FER face drawn as a photo: upscaled to 192 px with 48 px of replicated background around it.
+
+    Args:
+        face: (48, 48) or (48, 48, 1) uint8.
+        turn: degrees to turn the photo by (counter-clockwise), for a tilted head.
+    """
+    import cv2
+
+    big = cv2.resize(face.reshape(face.shape[:2]), (FER_PHOTO_SIDE, FER_PHOTO_SIDE), interpolation=cv2.INTER_CUBIC)
+    pad = FER_PHOTO_PADDING
+    photo = cv2.copyMakeBorder(big, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    if turn:
+        side = photo.shape[0]
+        matrix = cv2.getRotationMatrix2D((side / 2, side / 2), turn, 1.0)
+        photo = cv2.warpAffine(photo, matrix, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return photo
+
+
+def tilts(count: int, seed: int = 0) -> np.ndarray:
+    """Seeded turns of :data:`TILT_RANGE` size, half each way."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(*TILT_RANGE, size=count) * rng.choice([-1.0, 1.0], size=count)
+
+
+def fer_photo_path(
+    model, faces: np.ndarray, labels: np.ndarray, framings: list[Framing], turns: np.ndarray | None = None
+) -> dict:
+    """The CNN's accuracy on FER faces read directly and through the photo path, for each framing.
+
+    Args:
+        model: a loaded :class:`~mepe_utils.predictors.face.FaceEmotionModel`; its face finder detects
+            (and measures tilts as its own framing asks), then each framing cuts.
+        faces: (N, 48, 48, 1) uint8 faces; labels: (N,) ids.
+        framings: the framings to compare.
+        turns: degrees to turn each face's photo by (None: upright).
+
+    Returns:
+        ``{"direct_accuracy", "detection_rate", "direct_accuracy_on_detected", "faces",
+        "framings": [{framing..., "accuracy", "accuracy_counting_misses"}]}``; ``accuracy`` is over
+        the faces the detector found, ``accuracy_counting_misses`` counts a missed face as wrong.
+    """
+    import cv2
+
+    def predicted(crops):
+        return np.concatenate(
+            [model.scores(np.stack(crops[i : i + 512]))["probabilities"].argmax(1) for i in range(0, len(crops), 512)]
+        )
+
+    direct = predicted(list(faces)) == labels
+    grays, found = [], []
+    for face, turn in zip(faces, np.zeros(len(faces)) if turns is None else turns):
+        gray = fer_as_photo(face, turn)
+        detections = model.finder.find(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), largest_only=True)
+        grays.append(gray)
+        found.append(detections[0] if detections else None)
+    rows = [i for i, face in enumerate(found) if face is not None]
+    result = {
+        "faces": len(labels),
+        "direct_accuracy": float(direct.mean()),
+        "detection_rate": len(rows) / len(labels),
+        "direct_accuracy_on_detected": float(direct[rows].mean()),
+        "framings": [],
+    }
+    for framing in framings:
+        right = predicted([frame_face(grays[i], found[i], framing) for i in rows]) == labels[rows]
+        result["framings"].append(
+            {**asdict(framing), "accuracy": float(right.mean()), "accuracy_counting_misses": right.sum() / len(labels)}
+        )
+    return result
+
+
+def run_detect_benchmark(
+    photos_dir: str | Path,
+    fer_dir: str | Path,
+    model_dir: str | Path,
+    *,
+    boxes_file: str | Path = FACE_BOXES_FILE,
+    repeats: int = 5,
+    limit: int | None = None,
+) -> dict:
+    """Runs the whole benchmark.
+
+    Args:
+        photos_dir: the shared photos (``face_detection/photos``).
+        fer_dir: FER-2013 (CSV or folder layout).
+        model_dir: the saved face model.
+        boxes_file: the annotations.
+        repeats: timed detections per photo.
+        limit: use only the first ``limit`` faces of each FER split (quick checks).
+
+    Returns:
+        ``{"detectors": {...}, "score_threshold": {...}, "fer_photo_path": {...}, "framing_choice": {...},
+        "setup": {...}}``.
+    """
+    from mepe_utils.data.fer2013 import load_fer2013
+    from mepe_utils.predictors.face import FaceEmotionModel
+
+    results = run_photo_detection(photos_dir, boxes_file, repeats)
+    model = FaceEmotionModel.load(model_dir)
+    fer = load_fer2013(fer_dir)
+    shipped = model.finder.framing
+    public = fer.split("PublicTest")
+    faces, labels = public.images[:limit], public.labels[:limit]
+    margins = [Framing(margin, shipped.level_beyond_degrees) for margin in FRAMING_MARGINS]
+    choice = fer_photo_path(model, faces, labels, margins)
+    best = max(choice["framings"], key=lambda row: row["accuracy"])
+    levelling = [Framing(best["margin"], level) for level in FRAMING_LEVELLING]
+    upright = fer_photo_path(model, faces, labels, levelling)
+    tilted = fer_photo_path(model, faces, labels, levelling, turns=tilts(len(labels)))
+    private = fer.split("PrivateTest")
+    report = fer_photo_path(model, private.images[:limit], private.labels[:limit], [shipped])
+    results["framing_choice"] = {
+        "split": "PublicTest",
+        "best": best,
+        **choice,
+        "levelling": {
+            "upright": upright["framings"],
+            "tilted": {"turns": f"{TILT_RANGE[0]:.0f}-{TILT_RANGE[1]:.0f} degrees either way", **tilted},
+        },
+    }
+    results["fer_photo_path"] = {
+        "split": "PrivateTest",
+        "accuracy": report["framings"][0]["accuracy"],
+        "accuracy_counting_misses": report["framings"][0]["accuracy_counting_misses"],
+        "framing": asdict(model.finder.framing),
+        **{key: value for key, value in report.items() if key != "framings"},
+    }
+    results["setup"] = {
+        "photos": str(photos_dir),
+        "boxes": str(boxes_file),
+        "match_iou": MATCH_IOU,
+        "detectors": list(DETECTORS),
+        "fer_photo": f"{FER_PHOTO_SIDE} px face, {FER_PHOTO_PADDING} px replicated border",
+        "timing": f"median of {repeats} detections per photo, then the median over photos",
+        "cpu": platform.processor() or platform.machine(),
+        "versions": library_versions(),
+    }
+    return results
+
+
+def print_detect_benchmark(results: dict) -> None:
+    rows = {}
+    for name, values in results["detectors"].items():
+        rows[name] = {
+            "recall": values["recall"],
+            "false_boxes": values["false_boxes"],
+            "report_half_recall": values["report"]["recall"],
+            "report_half_false": values["report"]["false_boxes"],
+            "ms_per_photo_p50": values["ms_per_photo_p50"],
+        }
+    print(format_table(rows, list(next(iter(rows.values())))))
+    threshold = results["score_threshold"]
+    print(f"YuNet score threshold {threshold['chosen']} (chosen on {len(threshold['chosen_on'])} photos)")
+    if threshold["chosen"] != threshold["shipped"]:
+        print(f"note: the shipped YuNetConfig.score_threshold is {threshold['shipped']}, not {threshold['chosen']}")
+    fer = results["fer_photo_path"]
+    print(
+        f"FER {fer['split']} through the photo path: accuracy {fer['accuracy']:.4f} on the {fer['detection_rate']:.1%}"
+        f" detected (direct {fer['direct_accuracy_on_detected']:.4f} on those, {fer['direct_accuracy']:.4f} on all)"
+    )
+    choice = results["framing_choice"]
+    best = choice["best"]
+    print(f"best margin on PublicTest: {best['margin']} ({best['accuracy']:.4f}); shipped: {fer['framing']}")
+    for condition, rows in (
+        ("upright", choice["levelling"]["upright"]),
+        ("tilted", choice["levelling"]["tilted"]["framings"]),
+    ):
+        cells = ", ".join(f"beyond {row['level_beyond_degrees']:.0f} deg {row['accuracy']:.4f}" for row in rows)
+        print(f"levelling, {condition} PublicTest faces: {cells}")
