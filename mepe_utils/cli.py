@@ -304,27 +304,103 @@ def bench_fusion_command(args) -> int:
 def _configure_analyze(parser):
     parser.add_argument("--text", help="what the person wrote")
     parser.add_argument("--photo", help="a photo of the person")
-    parser.add_argument("--face", type=int, default=0, help="which face of the photo to fuse, largest first (0)")
+    parser.add_argument("--face", type=int, default=0, help="which face of the photo to read, largest first (0)")
+    parser.add_argument("--explain", action="store_true", help="also print trait scores and why each control")
     parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
     parser.add_argument("--text-model", help="its text model (default: assets/models/text)")
     parser.add_argument("--face-model", help="its face model (default: assets/models/face)")
+    parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
     parser.add_argument("--json", action="store_true", help="print a JSON record instead of a table")
     parser.add_argument("--embedding", action="store_true", help="include the embeddings in --json output")
 
 
-@command("analyze", "read a sentence and/or a photo and fuse them: emotions, modality weights", _configure_analyze)
+@command("analyze", "read a sentence and/or a photo: fused emotions, the persona and its controls", _configure_analyze)
 def analyze_command(args) -> int:
+    from mepe_utils.persona.engine import PersonaEngine, format_persona_reading, persona_record
+
+    engine = PersonaEngine.load(**_engine_models(args))
+    reading = engine.analyze(args.text, Path(args.photo) if args.photo else None, face=args.face)
+    if args.json:
+        print(json.dumps(persona_record(reading, args.embedding), indent=1))
+    else:
+        print(format_persona_reading(reading, engine.policy.reasons() if args.explain else None))
+    return 0
+
+
+def _engine_models(args) -> dict[str, Path]:
+    """The saved models an analyze or demo command names, the shipped ones for those it does not."""
+    from mepe_utils.persona.traits import SHIPPED_PERSONA_MODEL
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
-    from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL, FusionModel
-    from mepe_utils.predictors.report import format_fused_reading, fused_record
+    from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL
     from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
 
-    fusion = FusionModel.load(
-        args.fusion_model or SHIPPED_FUSION_MODEL, args.text_model or SHIPPED_TEXT_MODEL,
-        args.face_model or SHIPPED_FACE_MODEL,
+    return {
+        "fusion_model": Path(args.fusion_model or SHIPPED_FUSION_MODEL),
+        "text_model": Path(args.text_model or SHIPPED_TEXT_MODEL),
+        "face_model": Path(args.face_model or SHIPPED_FACE_MODEL),
+        "persona_model": Path(args.persona_model or SHIPPED_PERSONA_MODEL),
+    }
+
+
+# --- persona --------------------------------------------------------------------------------------
+
+
+def _persona_sources_args(parser):
+    parser.add_argument("--data-dir", help="folder holding emobank/, formality/, esconv/, dreaddit/")
+    parser.add_argument("--text-model", help="MEPE saved text model (default: assets/models/text)")
+    parser.add_argument("--cache-dir", help="text-readings cache (default: $MEPE_ARTIFACTS/persona_readings)")
+
+
+def _persona_sources(args) -> tuple[Path, Path, Path]:
+    """(data folder, text model, cache folder) from the persona commands' arguments."""
+    from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
+    from mepe_utils.runtime import resolve_artifacts_dir, resolve_data_dir
+
+    data = Path(args.data_dir) if args.data_dir else resolve_data_dir()
+    cache = Path(args.cache_dir) if args.cache_dir else resolve_artifacts_dir() / "persona_readings"
+    return data, Path(args.text_model or SHIPPED_TEXT_MODEL), cache
+
+
+def _configure_train_persona(parser):
+    from mepe_utils.training.persona import PersonaTrainConfig
+
+    _persona_sources_args(parser)
+    parser.add_argument("--out", required=True, help="saved-model folder to write (assets/models/persona to ship)")
+    add_config_options(parser, PersonaTrainConfig)
+
+
+@command("train-persona", "train the persona's trait heads on EmoBank and formality scores (cached, resumable)",
+         _configure_train_persona)  # fmt: skip
+def train_persona_command(args) -> int:
+    from mepe_utils.training.persona import PersonaTrainConfig, train_persona
+
+    data, text_model, cache = _persona_sources(args)
+    config = config_from_args(PersonaTrainConfig, args)
+    saved = train_persona(config, data, cache, args.out, text_model=text_model, command=_command_line())
+    print(f"saved model: {saved}")
+    return 0
+
+
+def _configure_bench_persona(parser):
+    _persona_sources_args(parser)
+    parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
+    parser.add_argument("--json", help="write the results to this JSON file")
+
+
+@command("bench-persona", "persona traits vs EmoBank, formality and Dreaddit, with TF-IDF baselines",
+         _configure_bench_persona)  # fmt: skip
+def bench_persona_command(args) -> int:
+    from mepe_utils.bench.persona import bench_persona, print_persona_benchmark
+    from mepe_utils.persona.traits import SHIPPED_PERSONA_MODEL
+
+    data, text_model, cache = _persona_sources(args)
+    results = bench_persona(
+        args.persona_model or SHIPPED_PERSONA_MODEL, data, cache, text_model=text_model, json_path=args.json,
+        command=_command_line(),
     )  # fmt: skip
-    reading = fusion.analyze(args.text, Path(args.photo) if args.photo else None, face=args.face)
-    print(json.dumps(fused_record(reading, args.embedding), indent=1) if args.json else format_fused_reading(reading))
+    print_persona_benchmark(results)
+    if args.json:
+        print(f"wrote {args.json}")
     return 0
 
 
@@ -472,16 +548,17 @@ def _configure_demo(parser):
     parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
     parser.add_argument("--text-model", help="its text model (default: assets/models/text)")
     parser.add_argument("--face-model", help="its face model (default: assets/models/face)")
+    parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
 
 
-@command("demo", "MEPE end to end on what is built so far: text and photo -> fused emotions", _configure_demo)
+@command("demo", "MEPE end to end on what is built so far: text and photo -> persona and controls", _configure_demo)
 def demo_command(args) -> int:
     from mepe_utils.demo import run_demo
-    from mepe_utils.predictors.report import format_fused_reading
+    from mepe_utils.persona.engine import format_persona_reading
 
     photo = Path(args.photo) if args.photo else None
-    reading = run_demo(args.text, photo, args.fusion_model, args.text_model, args.face_model)
-    print(format_fused_reading(reading))
+    reading = run_demo(photo=photo, text=args.text, **_engine_models(args))
+    print(format_persona_reading(reading))
     return 0
 
 

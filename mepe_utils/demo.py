@@ -2,9 +2,10 @@
 
 Today: a sentence (default: the mission's demo sentence) and a photo (default:
 scikit-image's public-domain astronaut portrait) are read by the shipped text
-and face models and fused by the shipped gated multimodal unit into one emotion
-reading with its modality weights. Phase 5 adds the persona and the generated
-reply.
+and face models, fused by the shipped gated multimodal unit into one emotion
+reading with its modality weights, read as a persona (five traits, each
+levelled against ESConv's help seekers) and turned into controls by the rule
+table. The generated reply comes with phase 5C.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from mepe_utils.persona.engine import PersonaEngine, PersonaReading
+from mepe_utils.persona.traits import SHIPPED_PERSONA_MODEL
 from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
-from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL, FusedEmotion, FusionModel
+from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
 
 DEFAULT_TEXT = "I feel overwhelmed and frustrated with how things are going."
@@ -34,22 +37,26 @@ def run_demo(
     fusion_model: str | Path | None = None,
     text_model: str | Path | None = None,
     face_model: str | Path | None = None,
-) -> FusedEmotion:
-    """Reads ``text`` and ``photo`` (the defaults when None) and fuses the two readings.
+    persona_model: str | Path | None = None,
+) -> PersonaReading:
+    """Reads ``text`` and ``photo`` (the defaults when None): fused emotions, persona and controls.
 
     Args:
         text: the person's words (:data:`DEFAULT_TEXT` when None).
         photo: a path, array or PIL image (:func:`default_photo` when None).
-        fusion_model, text_model, face_model: saved MEPE models (the shipped ones when None);
-            the fusion model refuses encoders it was not trained on.
+        fusion_model, text_model, face_model, persona_model: saved MEPE models (the shipped ones
+            when None); the fusion and persona models refuse encoders they were not trained on.
 
     Returns:
-        The fused reading, holding the text and face readings.
+        The fused reading (holding the text and face readings), the persona and the controls.
     """
-    analyzer = FusionModel.load(
-        fusion_model or SHIPPED_FUSION_MODEL, text_model or SHIPPED_TEXT_MODEL, face_model or SHIPPED_FACE_MODEL
+    engine = PersonaEngine.load(
+        fusion_model or SHIPPED_FUSION_MODEL,
+        text_model or SHIPPED_TEXT_MODEL,
+        face_model or SHIPPED_FACE_MODEL,
+        persona_model or SHIPPED_PERSONA_MODEL,
     )
     try:
-        return analyzer.analyze(DEFAULT_TEXT if text is None else text, default_photo() if photo is None else photo)
+        return engine.analyze(DEFAULT_TEXT if text is None else text, default_photo() if photo is None else photo)
     finally:
-        analyzer.close()
+        engine.close()

@@ -157,3 +157,35 @@ def tiny_fusion(tiny_text_model_dir, tiny_face_model_dir, tmp_path_factory):
         cache_dir=root / "tables",
     )
     return train_fusion(sources, root / "run", FusionTrainConfig(model=FusionConfig(units=4), epochs=2, batch_size=8))
+
+
+@pytest.fixture(scope="session")
+def tiny_persona(tiny_text_model_dir, tmp_path_factory) -> Path:
+    """An (untrained) tiny persona model over the tiny text model's readings, with made-up level thresholds."""
+    import keras
+
+    from mepe_utils import artifacts
+    from mepe_utils.labels import GOEMOTIONS_LABELS
+    from mepe_utils.models.persona import PERSONA_OUTPUTS, PersonaModelConfig, build_persona_model
+    from mepe_utils.persona.schema import TRAITS
+    from mepe_utils.persona.traits import PERSONA_KIND, TRAIT_RULES_VERSION
+    from mepe_utils.persona.writing_style import WRITING_STYLE_FEATURES
+    from mepe_utils.predictors.text import TextEmotionModel
+
+    text_model = TextEmotionModel.load(tiny_text_model_dir)
+    reading = text_model.predict("i love this")[0]
+    width = len(reading.sentence_vector) + len(reading.embedding) + len(GOEMOTIONS_LABELS)
+    keras.utils.set_random_seed(0)
+    model = build_persona_model(width, len(WRITING_STYLE_FEATURES), PersonaModelConfig(hidden=4, members=2))
+    levels = {
+        "thresholds": {name: [0.4, 0.6] for name in TRAITS},
+        "reference_medians": {"valence": 2.6, "arousal": 3.0, "dominance": 3.4, "formality": 0.0},
+        "rules_version": TRAIT_RULES_VERSION,
+    }
+    manifest = artifacts.Manifest(
+        kind=PERSONA_KIND,
+        labels=list(PERSONA_OUTPUTS),
+        input={},
+        extra={"levels": levels, "text_model": {"model_sha256": text_model.manifest.model_sha256}},
+    )
+    return artifacts.save_model(model, tmp_path_factory.mktemp("models") / "persona", manifest)

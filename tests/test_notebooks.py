@@ -51,8 +51,9 @@ def test_notebook_runs_top_to_bottom_in_smoke_mode(path, tmp_path, monkeypatch, 
     assert not blank, f"{path.name}: cells that draw but show no image: {blank}"
 
 
-DRAWS = re.compile(r"plt\.show\(\)|display\(|^plot_\w+\(", re.MULTILINE)
-"""A cell draws when it shows pyplot figures, displays an object, or ends on a plot helper's figure."""
+DRAWS = re.compile(r"plt\.show\(\)|display\((?!Markdown\()|^plot_\w+\(", re.MULTILINE)
+"""A cell draws when it shows pyplot figures, displays an object (a Markdown table is not a figure), or ends
+on a plot helper's figure."""
 
 
 def _images(cell):
