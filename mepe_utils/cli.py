@@ -464,6 +464,9 @@ def _configure_bench_inference(parser):
     parser.add_argument("--text-model", help="MEPE saved text model (default: assets/models/text)")
     parser.add_argument("--face-model", help="MEPE saved face model (default: assets/models/face)")
     parser.add_argument("--fusion-model", help="MEPE saved fusion model for `analyze` (default: assets/models/fusion)")
+    parser.add_argument(
+        "--persona-model", help="MEPE saved persona model for `analyze` (default: assets/models/persona)"
+    )
     parser.add_argument("--calls", type=int, default=300, help="timed warm single-item calls (>= 200)")
     parser.add_argument("--batch", type=int, default=64, help="items per call for the throughput")
     parser.add_argument("--json", help="write the results to this JSON file")
@@ -474,7 +477,7 @@ def bench_inference_command(args) -> int:
     from mepe_utils.bench.inference import print_inference_benchmark, run_inference_benchmark
 
     results = run_inference_benchmark(
-        args.text_model, args.face_model, args.fusion_model, calls=args.calls, batch=args.batch
+        args.text_model, args.face_model, args.fusion_model, args.persona_model, calls=args.calls, batch=args.batch
     )
     print_inference_benchmark(results)
     _write_results(args, results)

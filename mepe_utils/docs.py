@@ -31,6 +31,8 @@ README = REPO_ROOT / "README.md"
 RESULTS_BEGIN = "<!-- results: rendered by `mepe render-docs` from docs/readme_results.md; do not edit here -->"
 RESULTS_END = "<!-- end of rendered results -->"
 SHIPPED_CARDS = ("face", "text", "fusion")
+SHIPPED_MANIFESTS = (*SHIPPED_CARDS, "persona")
+"""Shipped models whose manifests the templates may name (the persona card is written by its trainer)."""
 """Shipped models whose ``MODEL_CARD.md`` notes come from ``docs/model_cards/<name>.md``."""
 
 
@@ -111,11 +113,52 @@ def _face_table(bench: dict) -> str:
     return markdown_table(header, rows)
 
 
+def _detect_table(bench: dict) -> str:
+    names = {"yunet": "YuNet (shipped default)", "haar": "Haar cascade (`--detector haar`)"}
+    rows = [
+        [
+            names[name],
+            f"{v['faces_found']} / {v['faces']} ({v['recall']:.3f})",
+            f"{v['report']['faces_found']} / {v['report']['faces']} ({v['report']['recall']:.3f})",
+            str(v["false_boxes"]),
+            f"{v['ms_per_photo_p50']:.0f} ms",
+        ]
+        for name, v in bench["detectors"].items()
+    ]
+    header = ["detector", "faces found, all photos", "held-out half", "false boxes", "ms per photo (p50)"]
+    return markdown_table(header, rows)
+
+
+def _margin_sweep(bench: dict) -> str:
+    """PublicTest accuracy through the photo path for each margin, at the shipped levelling rule."""
+    level = bench["fer_photo_path"]["framing"]["level_beyond_degrees"]
+    rows = [row for row in bench["framing_choice"]["framings"] if row["level_beyond_degrees"] == level]
+    return ", ".join(f"margin {row['margin']:+.2f}: {row['accuracy']:.3f}" for row in rows)
+
+
+def _levelling(bench: dict) -> str:
+    """PublicTest accuracy through the photo path for each levelling rule, upright and turned."""
+    levelling = bench["framing_choice"]["levelling"]
+
+    def cells(rows):
+        return ", ".join(
+            ("never" if row["level_beyond_degrees"] >= 180 else f"beyond {row['level_beyond_degrees']:.0f} degrees")
+            + f" {row['accuracy']:.3f}"
+            for row in rows
+        )
+
+    return (
+        f"faces as they are: {cells(levelling['upright'])}; faces turned by "
+        f"{levelling['tilted']['turns']}: {cells(levelling['tilted']['framings'])}"
+    )
+
+
 def _inference_table(bench: dict) -> str:
     names = {
         "text": "text",
-        "face": "face (512x512 photo: detection + crop + CNN)",
-        "analyze": "analyze (the sentence and the photo, both read and fused)",
+        "face": "face (512x512 photo, one face: detection + framing + CNN)",
+        "group": "face (1280x853 photo, five faces: every face read)",
+        "analyze": "analyze (the sentence and the photo read and fused, the persona and controls)",
     }
     rows = [
         [
@@ -184,7 +227,7 @@ def render_context(results_dir: Path = RESULTS_DIR, models_dir: Path = SHIPPED_M
     """Every value a template may name: each ``results/<name>.json`` by its name, each shipped
     manifest by its folder name, and the tables and ratios built from them."""
     context: dict = {path.stem: json.loads(path.read_text()) for path in sorted(Path(results_dir).glob("*.json"))}
-    for name in SHIPPED_CARDS:
+    for name in SHIPPED_MANIFESTS:
         context[name] = artifacts.read_manifest(Path(models_dir) / name).to_dict()
     face, text = context["bench_face"], context["bench_text"]
     text_names = {
@@ -208,6 +251,9 @@ def render_context(results_dir: Path = RESULTS_DIR, models_dir: Path = SHIPPED_M
         text_table=_text_table(text, text_names),
         inference_table=_inference_table(context["bench_inference"]),
         fusion_table=_fusion_table(context["bench_fusion"]),
+        detect_table=_detect_table(context["bench_detect"]),
+        detect_margin_sweep=_margin_sweep(context["bench_detect"]),
+        detect_levelling=_levelling(context["bench_detect"]),
     )
     shipped, baseline = text["shipped"], text["tfidf_lr"]
     check = shipped["check_set"]

@@ -10,11 +10,11 @@ from mepe_utils.cli import main
 
 @pytest.mark.slow
 def test_bench_inference_measures_every_predictor(
-    tiny_text_model_dir, tiny_face_model_dir, tiny_fusion, tmp_path, capsys
+    tiny_text_model_dir, tiny_face_model_dir, tiny_fusion, tiny_persona, tmp_path, capsys
 ):
     out = tmp_path / "inference.json"
     args = ["--text-model", str(tiny_text_model_dir), "--face-model", str(tiny_face_model_dir)]
-    args += ["--fusion-model", str(tiny_fusion)]
+    args += ["--fusion-model", str(tiny_fusion), "--persona-model", str(tiny_persona)]
     assert main(["bench-inference", *args, "--calls", "5", "--batch", "4", "--json", str(out)]) == 0
     results = json.loads(out.read_text())
     kinds = ["text", "face", "analyze"] + (["group"] if group_photo_path() else [])

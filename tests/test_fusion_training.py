@@ -82,7 +82,7 @@ def _other_face_model(directory):
 
 @pytest.mark.slow
 def test_mepe_analyze_answers_for_each_combination_and_names_bad_input(
-    tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, tmp_path, capsys
+    tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, tiny_persona, tmp_path, capsys
 ):
     import skimage.data
     from PIL import Image
@@ -93,7 +93,7 @@ def test_mepe_analyze_answers_for_each_combination_and_names_bad_input(
     Image.fromarray(skimage.data.astronaut()).save(photo)
     Image.fromarray(np.full((200, 300, 3), 180, np.uint8)).save(wall)
     models = ["--fusion-model", str(tiny_fusion), "--text-model", str(tiny_text_model_dir)]
-    models += ["--face-model", str(tiny_face_model_dir)]
+    models += ["--face-model", str(tiny_face_model_dir), "--persona-model", str(tiny_persona)]
     for given, missing in (
         (["--text", "I love this"], "missing:   face"),
         (["--photo", str(photo)], "missing:   text"),

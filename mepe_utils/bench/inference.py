@@ -52,8 +52,8 @@ def _peak_rss_mb() -> float:
 
 def _answer(kind: str, models: dict[str, str]):
     """``(answer one item, answer a batch or None)`` for one predictor kind, loaded from ``models``."""
+    from mepe_utils.persona.engine import PersonaEngine
     from mepe_utils.predictors.face import FaceEmotionModel
-    from mepe_utils.predictors.fusion import FusionModel
     from mepe_utils.predictors.text import TextEmotionModel
 
     if kind == "text":
@@ -68,8 +68,9 @@ def _answer(kind: str, models: dict[str, str]):
         reader, photo = FaceEmotionModel.load(models["face"]), to_bgr(group_photo_path())
         return (lambda: reader.predict(photo, channel_order="bgr")), None
     if kind == "analyze":
-        fusion, photo = FusionModel.load(models["fusion"], models["text"], models["face"]), _sample_photo()
-        return (lambda: fusion.analyze(BENCH_TEXT, photo)), None
+        engine = PersonaEngine.load(models["fusion"], models["text"], models["face"], models["persona"])
+        photo = _sample_photo()
+        return (lambda: engine.analyze(BENCH_TEXT, photo)), None
     raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
 
 
@@ -113,6 +114,7 @@ def run_inference_benchmark(
     text_model: str | Path | None = None,
     face_model: str | Path | None = None,
     fusion_model: str | Path | None = None,
+    persona_model: str | Path | None = None,
     *,
     calls: int = 300,
     batch: int = 64,
@@ -120,9 +122,10 @@ def run_inference_benchmark(
     """Measures the predictors (shipped models by default); returns ``{"text", "face"[, "group", "analyze"], "setup"}``.
 
     ``group`` (every face of a 1280x853 photo) is measured when the data folder holds the
-    photo; ``analyze`` (both readers and the fusion, one sentence and one photo) when a
-    fusion model is given or shipped.
+    photo; ``analyze`` (what ``mepe analyze`` runs: both readers, the fusion, the persona and
+    the policy, on one sentence and one photo) when a fusion model is given or shipped.
     """
+    from mepe_utils.persona.traits import SHIPPED_PERSONA_MODEL
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
     from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL
     from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
@@ -132,6 +135,7 @@ def run_inference_benchmark(
         "text": str(text_model or SHIPPED_TEXT_MODEL),
         "face": str(face_model or SHIPPED_FACE_MODEL),
         "fusion": str(fusion_model or SHIPPED_FUSION_MODEL),
+        "persona": str(persona_model or SHIPPED_PERSONA_MODEL),
     }
     kinds = [
         kind
@@ -143,7 +147,7 @@ def run_inference_benchmark(
         "text_item": BENCH_TEXT,
         "face_item": "scikit-image astronaut, 512x512 RGB (detection + framing + CNN)",
         "group_item": f"{GROUP_PHOTO} from the data folder, 1280x853 BGR, every face read",
-        "analyze_item": "the text item and the face item, read and fused",
+        "analyze_item": "the text item and the face item, read and fused, the persona read and the controls decided",
         "warm_calls": calls,
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),

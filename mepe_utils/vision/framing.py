@@ -91,10 +91,8 @@ def refine_roll(bgr: np.ndarray, face: DetectedFace, detector: YuNetDetector) ->
         matrix = cv2.getRotationMatrix2D((float(face.center[0]), float(face.center[1])), float(angle), scale)
         matrix[:, 2] += (out / 2 - face.center[0], out / 2 - face.center[1])
         turned = cv2.warpAffine(bgr, matrix, (out, out), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        near = [
-            f.score for f in detector.detect(turned) if np.hypot(f.center[0] - out / 2, f.center[1] - out / 2) < out / 4
-        ]
-        scores.append(max(near, default=0.0))
+        found = detector.detect_once(turned)
+        scores.append(max((f.score for f in found if np.hypot(*np.subtract(f.center, out / 2)) < out / 4), default=0))
     scores = np.asarray(scores)
     if scores.max() <= 0:
         return face.roll

@@ -4,7 +4,8 @@ The model file ships in ``assets/detectors/`` with its licences (MIT, from
 opencv_zoo; the weights from libfacedetection.train, Apache-2.0) and is checked
 against its sha256 before use. YuNet has traps, each handled here:
 
-- the input size must be set for every image (``setInputSize``);
+- the input size must be set for every image; a net re-plans itself when it
+  changes, so the detector keeps one net per recent size;
 - it reads 3-channel BGR (:func:`mepe_utils.vision.images.to_bgr` gives that for any input);
 - it finds faces of about 10-300 px: large photos are scaled down (aspect ratio
   kept) to :attr:`YuNetConfig.max_side`, and a photo where nothing is found is
@@ -33,6 +34,8 @@ from mepe_utils.vision.detection import DetectedFace, face_from_detector_box, la
 
 YUNET_FILE = ASSETS_DIR / "detectors" / "face_detection_yunet_2023mar.onnx"
 YUNET_SHA256 = "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
+CACHED_INPUT_SIZES = 4
+"""Input sizes a detector keeps a ready net for (a photo's, its retries', the tilt search's)."""
 
 
 @dataclass
@@ -76,7 +79,6 @@ class YuNetDetector:
     name = "yunet"
 
     def __init__(self, model_file: str | Path = YUNET_FILE, config: YuNetConfig | None = None):
-        import cv2
 
         from mepe_utils.artifacts import sha256_of
 
@@ -86,9 +88,22 @@ class YuNetDetector:
         if sha256_of(model_file) != YUNET_SHA256:
             raise ModelFileError(f"{model_file}: not the YuNet file MEPE ships (sha256 differs)")
         self.config = config or YuNetConfig()
-        self._net = cv2.FaceDetectorYN.create(
-            str(model_file), "", (320, 320), self.config.score_threshold, self.config.nms_threshold, self.config.top_k
-        )
+        self._model_file = str(model_file)
+        self._nets: dict[tuple[int, int], object] = {}
+
+    def _net_for(self, size: tuple[int, int]):
+        """A YuNet net set to input ``size`` (width, height): changing a net's input size re-plans it
+        (about 45 ms at 1280 px on this CPU), so each recent size keeps a net of its own."""
+        import cv2
+
+        net = self._nets.pop(size, None)
+        if net is None:
+            c = self.config
+            net = cv2.FaceDetectorYN.create(self._model_file, "", size, c.score_threshold, c.nms_threshold, c.top_k)
+            if len(self._nets) >= CACHED_INPUT_SIZES:
+                self._nets.pop(next(iter(self._nets)))  # the least recently used
+        self._nets[size] = net
+        return net
 
     def detect(self, bgr: np.ndarray) -> list[DetectedFace]:
         """Every face in ``bgr`` ((H, W, 3) uint8), largest first; an empty list when there is none."""
@@ -115,8 +130,7 @@ class YuNetDetector:
 
     def _detect(self, image: np.ndarray, photo_to_image: np.ndarray, photo_size: tuple[int, int]) -> list[DetectedFace]:
         """Runs YuNet on ``image``, a warp of the photo by the 3x3 ``photo_to_image``; faces in the photo's pixels."""
-        self._net.setInputSize((image.shape[1], image.shape[0]))
-        _, rows = self._net.detect(image)
+        _, rows = self._net_for((image.shape[1], image.shape[0])).detect(image)
         if rows is None:
             return []
         to_photo = np.linalg.inv(photo_to_image)[:2]
