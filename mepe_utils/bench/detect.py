@@ -240,24 +240,53 @@ def tilts(count: int, seed: int = 0) -> np.ndarray:
     return rng.uniform(*TILT_RANGE, size=count) * rng.choice([-1.0, 1.0], size=count)
 
 
-def fer_photo_path(
-    model, faces: np.ndarray, labels: np.ndarray, framings: list[Framing], turns: np.ndarray | None = None
-) -> dict:
-    """The CNN's accuracy on FER faces read directly and through the photo path, for each framing.
+@dataclass
+class FerPhotos:
+    """FER faces drawn as photos, and the largest face the photo path found in each.
+
+    Attributes:
+        grays: each photo, (288, 288) uint8.
+        found: each photo's detected face, or None where the detector missed it.
+    """
+
+    grays: list[np.ndarray]
+    found: list[DetectedFace | None]
+
+
+def draw_and_detect(model, faces: np.ndarray, turns: np.ndarray | None = None) -> FerPhotos:
+    """Draws each FER face as a photo (:func:`fer_as_photo`) and finds its face.
 
     Args:
         model: a loaded :class:`~mepe_utils.predictors.face.FaceEmotionModel`; its face finder detects
-            (and measures tilts as its own framing asks), then each framing cuts.
+            (and measures tilts as its own framing asks).
+        faces: (N, 48, 48, 1) uint8 faces.
+        turns: degrees to turn each face's photo by (None: upright).
+    """
+    import cv2
+
+    grays, found = [], []
+    for face, turn in zip(faces, np.zeros(len(faces)) if turns is None else turns):
+        gray = fer_as_photo(face, turn)
+        detections = model.finder.find(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), largest_only=True)
+        grays.append(gray)
+        found.append(detections[0] if detections else None)
+    return FerPhotos(grays, found)
+
+
+def fer_photo_path(model, photos: FerPhotos, faces: np.ndarray, labels: np.ndarray, framings: list[Framing]) -> dict:
+    """The CNN's accuracy on FER faces read directly and through the photo path, for each framing.
+
+    Args:
+        model: the loaded face model.
+        photos: ``faces`` drawn as photos and detected (:func:`draw_and_detect`).
         faces: (N, 48, 48, 1) uint8 faces; labels: (N,) ids.
         framings: the framings to compare.
-        turns: degrees to turn each face's photo by (None: upright).
 
     Returns:
         ``{"direct_accuracy", "detection_rate", "direct_accuracy_on_detected", "faces",
         "framings": [{framing..., "accuracy", "accuracy_counting_misses"}]}``; ``accuracy`` is over
         the faces the detector found, ``accuracy_counting_misses`` counts a missed face as wrong.
     """
-    import cv2
 
     def predicted(crops):
         return np.concatenate(
@@ -265,13 +294,7 @@ def fer_photo_path(
         )
 
     direct = predicted(list(faces)) == labels
-    grays, found = [], []
-    for face, turn in zip(faces, np.zeros(len(faces)) if turns is None else turns):
-        gray = fer_as_photo(face, turn)
-        detections = model.finder.find(cv2.cvtColor(gray, cv2.COLOR_GRAY2BGR), largest_only=True)
-        grays.append(gray)
-        found.append(detections[0] if detections else None)
-    rows = [i for i, face in enumerate(found) if face is not None]
+    rows = [i for i, face in enumerate(photos.found) if face is not None]
     result = {
         "faces": len(labels),
         "direct_accuracy": float(direct.mean()),
@@ -280,7 +303,8 @@ def fer_photo_path(
         "framings": [],
     }
     for framing in framings:
-        right = predicted([frame_face(grays[i], found[i], framing) for i in rows]) == labels[rows]
+        crops = [frame_face(photos.grays[i], photos.found[i], framing) for i in rows]
+        right = predicted(crops) == labels[rows]
         result["framings"].append(
             {**asdict(framing), "accuracy": float(right.mean()), "accuracy_counting_misses": right.sum() / len(labels)}
         )
@@ -320,13 +344,16 @@ def run_detect_benchmark(
     public = fer.split("PublicTest")
     faces, labels = public.images[:limit], public.labels[:limit]
     margins = [Framing(margin, shipped.level_beyond_degrees) for margin in FRAMING_MARGINS]
-    choice = fer_photo_path(model, faces, labels, margins)
+    public_photos = draw_and_detect(model, faces)
+    choice = fer_photo_path(model, public_photos, faces, labels, margins)
     best = max(choice["framings"], key=lambda row: row["accuracy"])
     levelling = [Framing(best["margin"], level) for level in FRAMING_LEVELLING]
-    upright = fer_photo_path(model, faces, labels, levelling)
-    tilted = fer_photo_path(model, faces, labels, levelling, turns=tilts(len(labels)))
+    upright = fer_photo_path(model, public_photos, faces, labels, levelling)
+    tilted_photos = draw_and_detect(model, faces, turns=tilts(len(labels)))
+    tilted = fer_photo_path(model, tilted_photos, faces, labels, levelling)
     private = fer.split("PrivateTest")
-    report = fer_photo_path(model, private.images[:limit], private.labels[:limit], [shipped])
+    private_faces, private_labels = private.images[:limit], private.labels[:limit]
+    report = fer_photo_path(model, draw_and_detect(model, private_faces), private_faces, private_labels, [shipped])
     results["framing_choice"] = {
         "split": "PublicTest",
         "best": best,
