@@ -41,6 +41,7 @@ from mepe_utils.errors import DataError
 from mepe_utils.runtime import REPO_ROOT, library_versions
 from mepe_utils.vision.detection import DETECTORS, DetectedFace, Detector, make_detector
 from mepe_utils.vision.framing import Framing, frame_face
+from mepe_utils.vision.images import to_bgr
 
 FACE_BOXES_FILE = REPO_ROOT / "tests" / "data" / "face_boxes.csv"
 MATCH_IOU = 0.4
@@ -138,12 +139,6 @@ def choose_score_threshold(scores: list[float], is_face: list[bool], is_false: l
     return round(float(candidates[np.flatnonzero(gains == np.max(gains))[-1]]), 3)
 
 
-def _read_photo(path: Path) -> np.ndarray:
-    from mepe_utils.vision.images import to_bgr
-
-    return to_bgr(path)
-
-
 def detect_photos(detector: Detector, photos: dict[str, np.ndarray], repeats: int) -> dict[str, dict]:
     """Each photo's faces and its median detection time over ``repeats`` runs (after one untimed run)."""
     results = {}
@@ -182,7 +177,7 @@ def run_photo_detection(photos_dir: str | Path, boxes_file: str | Path = FACE_BO
     from mepe_utils.vision.yunet import YuNetConfig, YuNetDetector
 
     boxes = load_face_boxes(boxes_file)
-    photos = {name: _read_photo(Path(photos_dir) / name) for name in boxes}
+    photos = {name: to_bgr(Path(photos_dir) / name) for name in boxes}
     names = list(boxes)
     halves = {"choose": names[0::2], "report": names[1::2]}
 

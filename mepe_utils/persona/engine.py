@@ -117,8 +117,8 @@ def format_persona_reading(reading: PersonaReading, reasons: dict[str, str] | No
         lines.append("trait scores (0-1; levels from terciles over ESConv seekers):")
         lines += [f"  {name:21s} {trait.score:.2f}  {trait.level}" for name, trait in traits.items()]
         lines.append("why each control:")
-        for name, decision in decisions.items():
-            lines.append(f"  {name:15s} {decision.value:8s} <- {', '.join(decision.rules)}")
+        for line, decision in zip(reading.controls.explain().splitlines(), decisions.values()):
+            lines.append(f"  {line}")
             lines += [f"{'':27s}{rule}: {reasons[rule]}" for rule in decision.rules]
     return "\n".join(lines)
 
