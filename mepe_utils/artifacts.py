@@ -42,6 +42,7 @@ FACE_KIND = "face-emotion"
 TEXT_KIND = "text-emotion"
 FUSION_KIND = "fusion"
 PERSONA_KIND = "persona"
+GENERATOR_KIND = "generator"
 
 
 def sha256_of(path: str | Path) -> str:

@@ -348,7 +348,7 @@ def _engine_models(args) -> dict[str, Path]:
 def _persona_sources_args(parser):
     parser.add_argument("--data-dir", help="folder holding emobank/, formality/, esconv/, dreaddit/")
     parser.add_argument("--text-model", help="MEPE saved text model (default: assets/models/text)")
-    parser.add_argument("--cache-dir", help="text-readings cache (default: $MEPE_ARTIFACTS/persona_readings)")
+    parser.add_argument("--cache-dir", help="text-readings cache (default: $MEPE_ARTIFACTS/text_readings)")
 
 
 def _persona_sources(args) -> tuple[Path, Path, Path]:
@@ -357,7 +357,7 @@ def _persona_sources(args) -> tuple[Path, Path, Path]:
     from mepe_utils.runtime import resolve_artifacts_dir, resolve_data_dir
 
     data = Path(args.data_dir) if args.data_dir else resolve_data_dir()
-    cache = Path(args.cache_dir) if args.cache_dir else resolve_artifacts_dir() / "persona_readings"
+    cache = Path(args.cache_dir) if args.cache_dir else resolve_artifacts_dir() / "text_readings"
     return data, Path(args.text_model or SHIPPED_TEXT_MODEL), cache
 
 
@@ -399,6 +399,78 @@ def bench_persona_command(args) -> int:
         command=_command_line(),
     )  # fmt: skip
     print_persona_benchmark(results)
+    if args.json:
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _configure_train_generator(parser):
+    from mepe_utils.training.generator import GeneratorTrainConfig
+
+    _persona_sources_args(parser)
+    parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
+    _run_folder_args(parser)
+    add_config_options(parser, GeneratorTrainConfig)
+
+
+def _generator_sources(args):
+    from mepe_utils.persona.traits import SHIPPED_PERSONA_MODEL
+    from mepe_utils.training.generator import GeneratorSources
+
+    data, text_model, cache = _persona_sources(args)
+    return GeneratorSources(data / "esconv", text_model, Path(args.persona_model or SHIPPED_PERSONA_MODEL), cache)
+
+
+@command("train-generator", "train the T5 reply generator on ESConv with measured controls (--resume, --preset)",
+         _configure_train_generator)  # fmt: skip
+def train_generator_command(args) -> int:
+    from mepe_utils.training.generator import GeneratorTrainConfig, train_generator
+
+    config = config_from_args(GeneratorTrainConfig, args)
+    saved = train_generator(_generator_sources(args), args.out, config, resume=args.resume, command=_command_line())
+    print(f"saved model: {saved}")
+    return 0
+
+
+def _configure_bench_generator(parser):
+    _persona_sources_args(parser)
+    parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
+    parser.add_argument("--generator-model", help="MEPE saved generator (default: assets/models/generator)")
+    parser.add_argument("--adherence-contexts", type=int, default=500, help="test dialogues in the adherence sample")
+    parser.add_argument("--limit", type=int, help="score only the first N test examples (a quick check)")
+    parser.add_argument("--no-speed", action="store_true", help="skip the reply and demo timings")
+    parser.add_argument("--json", help="write the results to this JSON file")
+
+
+@command("bench-generator", "reply generators on ESConv test: control adherence, quality, speed",
+         _configure_bench_generator)  # fmt: skip
+def bench_generator_command(args) -> int:
+    from mepe_utils.bench.generator import bench_generator, print_generator_benchmark
+
+    data, text_model, cache = _persona_sources(args)
+    results = bench_generator(
+        args.generator_model, data / "esconv", cache, text_model=text_model, persona_model=args.persona_model,
+        adherence_contexts=args.adherence_contexts, limit=args.limit, speed=not args.no_speed, json_path=args.json,
+        command=_command_line(),
+    )  # fmt: skip
+    print_generator_benchmark(results)
+    if args.json:
+        print(f"wrote {args.json}")
+    return 0
+
+
+def _configure_bench_llm_selection(parser):
+    parser.add_argument("--generator-model", help="MEPE saved generator (default: assets/models/generator)")
+    parser.add_argument("--json", help="write the results to this JSON file")
+
+
+@command("bench-llm-selection", "Flan-T5 small/base/large shapes and the shipped T5: size, memory, reply latency",
+         _configure_bench_llm_selection)  # fmt: skip
+def bench_llm_selection_command(args) -> int:
+    from mepe_utils.bench.llm_selection import bench_llm_selection, print_llm_selection
+
+    results = bench_llm_selection(args.generator_model, args.json, command=_command_line())
+    print_llm_selection(results)
     if args.json:
         print(f"wrote {args.json}")
     return 0
@@ -467,6 +539,7 @@ def _configure_bench_inference(parser):
     parser.add_argument(
         "--persona-model", help="MEPE saved persona model for `analyze` (default: assets/models/persona)"
     )
+    parser.add_argument("--generator-model", help="MEPE saved generator for `demo` (default: assets/models/generator)")
     parser.add_argument("--calls", type=int, default=300, help="timed warm single-item calls (>= 200)")
     parser.add_argument("--batch", type=int, default=64, help="items per call for the throughput")
     parser.add_argument("--json", help="write the results to this JSON file")
@@ -477,8 +550,9 @@ def bench_inference_command(args) -> int:
     from mepe_utils.bench.inference import print_inference_benchmark, run_inference_benchmark
 
     results = run_inference_benchmark(
-        args.text_model, args.face_model, args.fusion_model, args.persona_model, calls=args.calls, batch=args.batch
-    )
+        args.text_model, args.face_model, args.fusion_model, args.persona_model, args.generator_model,
+        calls=args.calls, batch=args.batch,
+    )  # fmt: skip
     print_inference_benchmark(results)
     _write_results(args, results)
     return 0
@@ -546,22 +620,39 @@ def render_docs_command(args) -> int:
 
 
 def _configure_demo(parser):
-    parser.add_argument("--text", help="a sentence to read (default: the mission's demo sentence)")
-    parser.add_argument("--photo", help="a photo with a face (default: scikit-image's astronaut portrait)")
+    from mepe_utils.pipeline import BACKENDS
+
+    parser.add_argument("--text", help="the person's words (default: the mission's demo sentence)")
+    photo = parser.add_mutually_exclusive_group()
+    photo.add_argument("--photo", help="a photo of the person (default: scikit-image's astronaut portrait)")
+    photo.add_argument("--no-photo", action="store_true", help="read the words alone (the face is a missing signal)")
+    parser.add_argument("--generator", choices=BACKENDS, default="t5", help="who writes the reply [t5]")
+    parser.add_argument("--seed", type=int, default=0, help="the reply's sampling seed (with --sample)")
+    parser.add_argument("--sample", action="store_true", help="sample the reply (top-p) instead of greedy decoding")
+    parser.add_argument("--json", action="store_true", help="print persona, controls, weights and reply as JSON")
+    parser.add_argument("--generator-model", help="MEPE saved generator (default: assets/models/generator)")
     parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
     parser.add_argument("--text-model", help="its text model (default: assets/models/text)")
     parser.add_argument("--face-model", help="its face model (default: assets/models/face)")
     parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
 
 
-@command("demo", "MEPE end to end on what is built so far: text and photo -> persona and controls", _configure_demo)
+@command("demo", "MEPE end to end: text and photo -> persona, controls and a reply that follows them", _configure_demo)
 def demo_command(args) -> int:
-    from mepe_utils.demo import run_demo
-    from mepe_utils.persona.engine import format_persona_reading
+    from mepe_utils.demo import NO_PHOTO, run_demo
+    from mepe_utils.generation.decoding import DecodingConfig
+    from mepe_utils.pipeline import format_response, response_record
 
-    photo = Path(args.photo) if args.photo else None
-    reading = run_demo(photo=photo, text=args.text, **_engine_models(args))
-    print(format_persona_reading(reading))
+    decoding = DecodingConfig(method="top_p", seed=args.seed) if args.sample else None
+    response = run_demo(
+        text=args.text, photo=NO_PHOTO if args.no_photo else Path(args.photo) if args.photo else None,
+        backend=args.generator,
+        generator_model=args.generator_model, decoding=decoding, seed=args.seed, **_engine_models(args),
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps(response_record(response), indent=1))
+    else:
+        print(format_response(response))
     return 0
 
 

@@ -30,10 +30,16 @@ RESULTS_DIR = REPO_ROOT / "results"
 README = REPO_ROOT / "README.md"
 RESULTS_BEGIN = "<!-- results: rendered by `mepe render-docs` from docs/readme_results.md; do not edit here -->"
 RESULTS_END = "<!-- end of rendered results -->"
-SHIPPED_CARDS = ("face", "text", "fusion")
+SHIPPED_CARDS = ("face", "text", "fusion", "generator")
+"""Shipped models whose ``MODEL_CARD.md`` notes come from ``docs/model_cards/<name>.md``."""
 SHIPPED_MANIFESTS = (*SHIPPED_CARDS, "persona")
 """Shipped models whose manifests the templates may name (the persona card is written by its trainer)."""
-"""Shipped models whose ``MODEL_CARD.md`` notes come from ``docs/model_cards/<name>.md``."""
+GENERATOR_BACKENDS = {
+    "t5": "T5 (shipped), the policy's controls",
+    "retrieval": "retrieval of ESConv train replies, same controls",
+    "static_prompt": "T5 with the controls fixed (static prompt)",
+    "t5_reference_controls": "T5 told the reference reply's own measured controls",
+}
 
 
 def _millions(count: float) -> str:
@@ -223,6 +229,42 @@ def _fusion_table(bench: dict) -> str:
     return markdown_table(header, rows)
 
 
+def _adherence_table(bench: dict) -> str:
+    controls = list(next(iter(bench["adherence"].values())))
+    rows = [
+        [GENERATOR_BACKENDS[backend], *(f"{scores[c]:.3f}" for c in controls)]
+        for backend, scores in bench["adherence"].items()
+    ]
+    return markdown_table(["backend", *controls], rows)
+
+
+def _generator_quality_table(bench: dict) -> str:
+    rows = []
+    for backend, q in bench["quality"].items():
+        ppl = f"{q['ppl_word']:.1f}" if "ppl_word" in q else "-"
+        cells = [f"{q['rouge_l']:.2f}", f"{q['bleu_2']:.2f}", f"{q['distinct_1']:.3f}", f"{q['distinct_2']:.3f}"]
+        rows.append([GENERATOR_BACKENDS[backend], ppl, *cells, f"{q['mean_words']:.1f}"])
+    header = ["backend", "word perplexity", "ROUGE-L", "BLEU-2", "distinct-1", "distinct-2", "words per reply"]
+    return markdown_table(header, rows)
+
+
+def _selection_table(selection: dict) -> str:
+    rows = [
+        [name, f"{row['params_m']}", f"{row['weights_mb_float32']}", f"{row['peak_rss_mb']:.0f}",
+         f"{row['reply_40_tokens_ms_p50']:.0f}", row["weights"]]
+        for name, row in selection["models"].items()
+    ]  # fmt: skip
+    header = [
+        "model",
+        "parameters (M)",
+        "float32 weights (MB)",
+        "peak memory (MB)",
+        "40-token reply p50 (ms)",
+        "weights",
+    ]
+    return markdown_table(header, rows)
+
+
 def render_context(results_dir: Path = RESULTS_DIR, models_dir: Path = SHIPPED_MODELS_DIR) -> dict:
     """Every value a template may name: each ``results/<name>.json`` by its name, each shipped
     manifest by its folder name, and the tables and ratios built from them."""
@@ -254,6 +296,9 @@ def render_context(results_dir: Path = RESULTS_DIR, models_dir: Path = SHIPPED_M
         detect_table=_detect_table(context["bench_detect"]),
         detect_margin_sweep=_margin_sweep(context["bench_detect"]),
         detect_levelling=_levelling(context["bench_detect"]),
+        generator_adherence_table=_adherence_table(context["bench_generator"]),
+        generator_quality_table=_generator_quality_table(context["bench_generator"]),
+        llm_selection_table=_selection_table(context["bench_llm_selection"]),
     )
     shipped, baseline = text["shipped"], text["tfidf_lr"]
     check = shipped["check_set"]

@@ -14,7 +14,7 @@
 # ---
 
 # %% [markdown]
-# # Phase 5: from readings to a persona, and from a persona to controls
+# # Phase 5: from readings to a persona, from a persona to controls, from controls to a reply
 #
 # Phases 1-4 read what a person feels, from their words and face. Phase 5
 # turns those readings into something a reply can follow:
@@ -29,7 +29,11 @@
 # - **5B, the policy**: a declarative rule table (`mepe_utils/persona/policy.toml`)
 #   maps trait levels and missing signals to four controls (empathy, response
 #   style, assertiveness, formality); each decision names the rules that set it.
-# - 5C (the generated reply) comes with the generator.
+# - **5C, the reply**: a T5 that writes an emotional-support reply following the
+#   four controls, trained on real supporters' replies (ESConv) whose controls were
+#   *measured on each reply*, so the model learns what "high empathy" or "formal"
+#   looks like in real words; plus a retrieval backend of ESConv's human replies
+#   as the honest baseline, and the Flan-T5 fine-tuning path for a GPU runtime.
 #
 # The trait heads read what the text model already computed (its sentence
 # vector, embedding and 28 probabilities, plus writing-style features the
@@ -58,11 +62,12 @@ from mepe_utils.persona.policy import Policy
 from mepe_utils.persona.schema import CONTROLS, LEVELS, TRAITS
 from mepe_utils.persona.traits import PersonaReader
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel
+from mepe_utils.predictors.text_readings import text_readings
 from mepe_utils.runtime import is_smoke, resolve_artifacts_dir, resolve_data_dir
-from mepe_utils.training.persona import PersonaTrainConfig, branch_data, esconv_seeker_texts, text_readings
+from mepe_utils.training.persona import PersonaTrainConfig, branch_data, esconv_seeker_texts
 
 DATA = resolve_data_dir()  # MEPE_DATA_DIR: a folder holding emobank/, formality/, esconv/
-CACHE = resolve_artifacts_dir() / "persona_readings"
+CACHE = resolve_artifacts_dir() / "text_readings"
 config = PersonaTrainConfig()
 text_model = TextEmotionModel.load()
 reader = PersonaReader.load(text_model=text_model.manifest)
@@ -187,3 +192,144 @@ sentence = "I feel overwhelmed and frustrated with how things are going."
 for photo in (skimage.data.astronaut(), None):
     lines = format_persona_reading(engine.analyze(sentence, photo)).splitlines()
     print("\n".join(lines[:3] + lines[-2:]), end="\n\n")  # fused, weights, missing, persona, controls
+
+# %% [markdown]
+# ## 5C. Replies that follow the controls
+#
+# **Data.** ESConv (Liu et al., ACL 2021; CC BY-NC 4.0, research use only): 1,300
+# conversations between a help seeker and a trained supporter. Every supporter turn
+# after a seeker turn is one example, *the dialogue so far -> the supporter's reply*
+# (12,235 train, 2,616 valid, 2,794 test).
+#
+# **Controls measured on each reply** (`mepe_utils/generation/measure.py`): empathy
+# and assertiveness from the reply's annotated strategy (reflecting feelings and
+# reassurance are empathetic; suggestions and information are assertive; questions
+# and restatements are tentative), style and formality from the phase 5A trait heads
+# applied to the reply (arousal: calm vs upbeat; formality), levelled at their
+# terciles over the train replies. The same meter scores generated replies, with a
+# strategy classifier standing in for the annotators.
+#
+# **Prompt** (`mepe_utils/generation/prompt.py`): the controls spelled out first, an
+# exemplar (the human reply to the most similar training message: retrieve and
+# refine), then the newest turns of the dialogue.
+
+# %%
+from mepe_utils.demo import DEFAULT_TEXT
+from mepe_utils.generation.prompt import build_prompt
+
+demo_controls = {"empathy_level": "High", "response_style": "Calm", "assertiveness": "Low", "formality": "Casual"}
+print(build_prompt([("usr", DEFAULT_TEXT)], demo_controls, "That sounds exhausting. What has been the hardest part?"))
+
+# %% [markdown]
+# **Which T5.** On a GPU runtime with KerasHub's Flan-T5 preset reachable (Kaggle),
+# the cell below fine-tunes `flan_small_multi` on the same examples and prompts
+# (`mepe train-generator --preset flan_small_multi`); everywhere else (and in CI's
+# smoke mode) it loads the shipped T5, trained here from scratch. It prints which.
+
+# %%
+import tensorflow as tf
+
+from mepe_utils.generation.t5 import SHIPPED_GENERATOR_MODEL, T5Generator
+from mepe_utils.training.generator import GeneratorSources, GeneratorTrainConfig, train_generator
+
+PRESET = "flan_small_multi"
+generator_dir = SHIPPED_GENERATOR_MODEL
+if tf.config.list_physical_devices("GPU") and not is_smoke():
+    try:
+        sources = GeneratorSources(DATA / "esconv", cache_dir=CACHE)
+        run = resolve_artifacts_dir() / f"generator_{PRESET}"
+        generator_dir = train_generator(
+            sources, run, GeneratorTrainConfig(preset=PRESET), resume=(run / "checkpoints" / "state.json").is_file()
+        )
+    except Exception as error:  # no Kaggle access, no memory ...: say so and use the shipped model
+        print(f"could not fine-tune {PRESET} ({type(error).__name__}: {error}); using the shipped T5")
+        generator_dir = SHIPPED_GENERATOR_MODEL
+generator = T5Generator.load(generator_dir, text_model, reader.forward)
+print(
+    "generator:",
+    generator_dir,
+    "|",
+    generator.manifest.extra["backbone"],
+    "|",
+    generator.manifest.training.get("command"),
+)
+
+# %% [markdown]
+# ## One message, each control at its lowest and highest
+# The other three controls stay at what the policy derives for the demo sentence;
+# each reply's controls are then measured on it by the same meter that labelled the
+# training replies.
+
+# %%
+from mepe_utils.generation.prompt import PROMPT_NAMES
+
+asked = {name: decision.value for name, decision in engine.analyze(DEFAULT_TEXT).controls.decisions.items()}
+rows = ["| control | asked | reply | measured on the reply |", "|---|---|---|---|"]
+for control, values in CONTROLS.items():
+    for value in (values[0], values[-1]):
+        reply = generator.generate(DEFAULT_TEXT, {**asked, control: value})
+        rows.append(
+            f"| {PROMPT_NAMES[control]} | {value} | {reply.text} | {reply.controls_measured.get(control, '-')} |"
+        )
+display(Markdown("\n".join(rows)))
+
+# %% [markdown]
+# ## Adherence and quality on ESConv test
+# From `results/bench_generator.json` (`python -m mepe_utils bench-generator --json
+# results/bench_generator.json`): for each control, the share of test dialogues where
+# the reply asked for the highest value measures higher than the one asked for the
+# lowest (ties half; a model that ignores the control sits at 0.5, as the static
+# prompt does).
+
+# %%
+import json
+
+bench = json.loads((ROOT / "results" / "bench_generator.json").read_text())
+names = list(PROMPT_NAMES.values())
+fig, ax = plt.subplots(figsize=(8, 3.5))
+for offset, backend in zip((-0.27, 0.0, 0.27), ("t5", "retrieval", "static_prompt")):
+    ax.bar(np.arange(len(names)) + offset, [bench["adherence"][backend][n] for n in names], width=0.26, label=backend)
+ax.axhline(0.5, color="gray", linestyle="--", linewidth=1)
+ax.axhline(0.8, color="black", linestyle=":", linewidth=1)
+ax.set_xticks(range(len(names)), names)
+ax.set_ylim(0, 1)
+ax.set_ylabel("adherence")
+ax.set_title("Does the reply follow the control? (ESConv test)")
+ax.legend(loc="lower right")
+plt.show()
+
+rows = ["| backend | word perplexity | ROUGE-L | BLEU-2 | distinct-1 | distinct-2 |", "|---|---|---|---|---|---|"]
+for backend, q in bench["quality"].items():
+    ppl = f"{q['ppl_word']:.1f}" if "ppl_word" in q else "-"
+    cells = [f"{q['rouge_l']:.2f}", f"{q['bleu_2']:.2f}", f"{q['distinct_1']:.3f}", f"{q['distinct_2']:.3f}"]
+    rows.append(f"| {backend} | {ppl} | " + " | ".join(cells) + " |")
+display(Markdown("\n".join(rows)))
+
+# %% [markdown]
+# ## Choosing the language model
+# From `results/bench_llm_selection.json` (`python -m mepe_utils bench-llm-selection`):
+# Flan-T5 rows are built with random weights in the presets' exact shapes (Kaggle is
+# unreachable where this was measured; the timing and memory of a shape do not depend
+# on its weights), each in a fresh process, 40 new tokens greedy on the CPU named below.
+
+# %%
+selection = json.loads((ROOT / "results" / "bench_llm_selection.json").read_text())
+rows = [
+    "| model | parameters (M) | float32 weights (MB) | peak memory (MB) | 40-token reply (ms, p50) |",
+    "|---|---|---|---|---|",
+]
+columns = ("params_m", "weights_mb_float32", "peak_rss_mb", "reply_40_tokens_ms_p50")
+for name, row in selection["models"].items():
+    rows.append(f"| {name} | " + " | ".join(str(row[c]) for c in columns) + " |")
+display(Markdown("\n".join(rows) + f"\n\nCPU: {selection['setup']['cpu']}, {selection['setup']['cpu_count']} cores."))
+
+# %% [markdown]
+# ## The whole engine: the mission's demo
+# `MepePipeline` (what `mepe demo` runs): both readers, the fusion, the persona, the
+# policy and the reply.
+
+# %%
+from mepe_utils.pipeline import MepePipeline, format_response
+
+pipeline = MepePipeline.load(generator_model=generator_dir)
+print(format_response(pipeline.respond(DEFAULT_TEXT, skimage.data.astronaut())))

@@ -189,3 +189,67 @@ def tiny_persona(tiny_text_model_dir, tmp_path_factory) -> Path:
         extra={"levels": levels, "text_model": {"model_sha256": text_model.manifest.model_sha256}},
     )
     return artifacts.save_model(model, tmp_path_factory.mktemp("models") / "persona", manifest)
+
+
+SUPPORTER_LINES = {
+    "Question": "How long have you been feeling this way?",
+    "Restatement or Paraphrasing": "So you are saying work has become too much for you.",
+    "Reflection of feelings": "It sounds like you feel really alone and tired.",
+    "Self-disclosure": "I went through something similar last year and it was hard.",
+    "Affirmation and Reassurance": "You are doing your best and that is enough.",
+    "Providing Suggestions": "Maybe you could take a short walk and call a friend tonight.",
+    "Information": "Many people find that sleep and exercise help with stress.",
+    "Others": "Hello, how are you today?",
+}
+SEEKER_LINES = (
+    "i feel so stressed about my job",
+    "My partner left me and I cannot stop crying.",
+    "i am worried about my exams next week",
+    "I lost my job and I do not know what to do.",
+)
+
+
+def write_esconv_folder(root: Path, conversations: int = 6) -> Path:
+    """A tiny ESConv folder: every split holds conversations using all 8 strategies, in ESConv's JSON-lines format."""
+    import json
+
+    root.mkdir(parents=True, exist_ok=True)
+    strategies = list(SUPPORTER_LINES)
+    for split in ("train", "valid", "test"):
+        with (root / f"{split}.json").open("w") as handle:
+            for number in range(conversations):
+                dialog = [{"text": "Hi there, how can I help?", "speaker": "sys", "strategy": "Others"}]
+                for turn in range(8):
+                    dialog.append({"text": SEEKER_LINES[(number + turn) % 4], "speaker": "usr"})
+                    strategy = strategies[(number + turn) % 8]
+                    dialog.append({"text": SUPPORTER_LINES[strategy], "speaker": "sys", "strategy": strategy})
+                record = {
+                    "emotion_type": "anxiety",
+                    "problem_type": "job crisis",
+                    "situation": "work",
+                    "dialog": dialog,
+                }
+                handle.write(json.dumps(record) + "\n")
+    return root
+
+
+def tiny_generator_config():
+    """A one-layer T5 of width 16 over a 200-piece tokenizer: trains in seconds."""
+    from mepe_utils.models.generator import GeneratorModelConfig
+    from mepe_utils.training.generator import GeneratorTrainConfig
+
+    model = GeneratorModelConfig(
+        vocabulary_size=200, num_layers=1, num_heads=2, hidden_dim=16, intermediate_dim=32, key_value_dim=8,
+        encoder_sequence_length=64, decoder_sequence_length=16,
+    )  # fmt: skip
+    return GeneratorTrainConfig(model=model, epochs=1, batch_size=8, patience=1)
+
+
+@pytest.fixture(scope="session")
+def tiny_generator(tiny_text_model_dir, tiny_persona, tmp_path_factory) -> Path:
+    """A tiny T5 generator trained for one epoch on the tiny ESConv folder by ``train_generator``."""
+    from mepe_utils.training.generator import GeneratorSources, train_generator
+
+    root = tmp_path_factory.mktemp("generator")
+    sources = GeneratorSources(write_esconv_folder(root / "esconv"), tiny_text_model_dir, tiny_persona, root / "cache")
+    return train_generator(sources, root / "run", tiny_generator_config())

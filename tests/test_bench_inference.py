@@ -10,14 +10,15 @@ from mepe_utils.cli import main
 
 @pytest.mark.slow
 def test_bench_inference_measures_every_predictor(
-    tiny_text_model_dir, tiny_face_model_dir, tiny_fusion, tiny_persona, tmp_path, capsys
+    tiny_text_model_dir, tiny_face_model_dir, tiny_fusion, tiny_persona, tiny_generator, tmp_path, capsys
 ):
     out = tmp_path / "inference.json"
     args = ["--text-model", str(tiny_text_model_dir), "--face-model", str(tiny_face_model_dir)]
     args += ["--fusion-model", str(tiny_fusion), "--persona-model", str(tiny_persona)]
+    args += ["--generator-model", str(tiny_generator)]
     assert main(["bench-inference", *args, "--calls", "5", "--batch", "4", "--json", str(out)]) == 0
     results = json.loads(out.read_text())
-    kinds = ["text", "face", "analyze"] + (["group"] if group_photo_path() else [])
+    kinds = ["text", "face", "analyze", "demo"] + (["group"] if group_photo_path() else [])
     for kind in kinds:
         assert set(COLUMNS) <= set(results[kind])
         assert results[kind]["cold_start_s"] > results[kind]["latency_ms_p50"] / 1000 > 0
@@ -25,6 +26,7 @@ def test_bench_inference_measures_every_predictor(
         assert results[kind]["peak_rss_mb"] > 50
     assert results["text"]["batch"] == results["face"]["batch"] == 4
     assert results["analyze"]["throughput_per_s"] is None  # one sentence and one photo a call
+    assert results["demo"]["throughput_per_s"] is None
     assert "analyze" in capsys.readouterr().out
 
 

@@ -25,7 +25,7 @@ def tiny_persona_run(tiny_text_model_dir, tmp_path_factory):
         PersonaTrainConfig(**CONFIG_FIELDS), data, root / "cache", root / "persona", text_model=tiny_text_model_dir,
         command="mepe train-persona (test)", log=lambda line: None,
     )  # fmt: skip
-    cached = sorted(path.name for path in (root / "cache").glob("persona-readings-*.npz"))
+    cached = sorted(path.name for path in (root / "cache").glob("text-readings-*.npz"))
     return data, root / "cache", out, cached
 
 

@@ -11,7 +11,7 @@ pytest.importorskip("skimage")
 
 
 @pytest.fixture
-def models(tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, tiny_persona):
+def engine_models(tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, tiny_persona):
     return ["--fusion-model", str(tiny_fusion), "--text-model", str(tiny_text_model_dir)] + [
         "--face-model",
         str(tiny_face_model_dir),
@@ -20,31 +20,72 @@ def models(tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, tiny_persona):
     ]
 
 
-def test_demo_reads_the_default_sentence_and_photo_into_a_persona_and_controls(
-    tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, tiny_persona, models, capsys
+@pytest.fixture
+def models(engine_models, tiny_generator):
+    return [*engine_models, "--generator-model", str(tiny_generator)]
+
+
+def test_demo_reads_the_default_sentence_and_photo_and_answers_under_the_controls(
+    tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, tiny_persona, tiny_generator, models, capsys
 ):
-    reading = run_demo(
-        fusion_model=tiny_fusion, text_model=tiny_text_model_dir, face_model=tiny_face_model_dir,
-        persona_model=tiny_persona,
+    response = run_demo(
+        generator_model=tiny_generator, fusion_model=tiny_fusion, text_model=tiny_text_model_dir,
+        face_model=tiny_face_model_dir, persona_model=tiny_persona,
     )  # fmt: skip
+    reading = response.reading
     fused = reading.fused
     assert fused.text.text == DEFAULT_TEXT and fused.face.found and len(fused.face.faces) == 1
     assert fused.missing == [] and 0.0 <= fused.gate_text <= 1.0
     assert sum(fused.probabilities.values()) == pytest.approx(1.0, rel=1e-5)
     assert reading.persona.missing == [] and set(reading.controls.decisions) == set(CONTROLS)
+    reply = response.reply
+    assert reply.backend == "t5" and reply.controls_requested == {
+        n: d.value for n, d in reading.controls.decisions.items()
+    }
+    assert reply.text == " ".join(reply.text.split()) and set(reply.controls_measured) <= set(CONTROLS)
+    assert reply.prompt.startswith("empathy=") and DEFAULT_TEXT in reply.prompt
     assert main(["demo", *models]) == 0
     out = capsys.readouterr().out
     assert out.startswith("fused: ") and "weights:   text" in out and DEFAULT_TEXT[:40] in out and "face (" in out
-    persona_line, controls_line = out.strip().splitlines()[-2:]
-    assert persona_line.startswith("Detected Persona:  Stress ") and "Formality Preference " in persona_line
-    assert controls_line.startswith("Derived Controls:  Empathy Level ") and "Formality " in controls_line
+    lines = out.strip().splitlines()
+    persona = lines[lines.index("Detected Persona:") + 1]
+    controls = lines[lines.index("Derived Control Signals:") + 1]
+    assert persona.strip().startswith("Stress ") and "Formality Preference " in persona
+    assert controls.strip().startswith("Empathy Level ") and "modality weights: text" in out
+    assert lines[lines.index("Generated Response:") + 2].strip().startswith("(t5; measured on the reply:")
 
 
-def test_analyze_explains_each_control_and_writes_persona_and_controls_as_json(models, capsys):
-    assert main(["analyze", "--text", "i love this so much !", "--explain", *models]) == 0
+def test_demo_answers_with_retrieval_and_as_json(models, capsys):
+    assert main(["demo", "--generator", "retrieval", "--json", *models]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert {"persona", "controls", "modality_weights", "reply"} <= set(record)
+    reply = record["reply"]
+    assert reply["backend"] == "retrieval" and reply["text"] and set(reply["controls_measured"]) == set(CONTROLS)
+    assert record["modality_weights"]["text"] + record["modality_weights"]["face"] == pytest.approx(1.0)
+
+
+def test_demo_reads_the_words_alone_without_a_photo(models, capsys):
+    assert main(["demo", "--text", "my dog died yesterday", "--no-photo", "--json", *models]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["persona"]["missing"] == ["face"] and record["modality_weights"] == {"text": 1.0, "face": 0.0}
+    assert record["reply"]["text"] and record["reply"]["controls_requested"] == {
+        name: decision["value"] for name, decision in record["controls"]["decisions"].items()
+    }
+
+
+def test_sampled_replies_repeat_with_their_seed(models, capsys):
+    replies = []
+    for seed in (3, 3):
+        assert main(["demo", "--text", "i failed my exam", "--sample", "--seed", str(seed), "--json", *models]) == 0
+        replies.append(json.loads(capsys.readouterr().out)["reply"]["text"])
+    assert replies[0] == replies[1]
+
+
+def test_analyze_explains_each_control_and_writes_persona_and_controls_as_json(engine_models, capsys):
+    assert main(["analyze", "--text", "i love this so much !", "--explain", *engine_models]) == 0
     out = capsys.readouterr().out
     assert "why each control:" in out and "<-" in out and "missing:   face" in out
-    assert main(["analyze", "--text", "i love this so much !", "--json", *models]) == 0
+    assert main(["analyze", "--text", "i love this so much !", "--json", *engine_models]) == 0
     record = json.loads(capsys.readouterr().out)
     traits, decisions = record["persona"]["traits"], record["controls"]["decisions"]
     assert set(traits) == set(TRAITS) and all(set(t) == {"score", "level"} for t in traits.values())
@@ -64,8 +105,17 @@ def test_demo_reads_a_photo_without_a_face_as_a_missing_signal(models, tmp_path,
     assert main(["demo", "--photo", str(tmp_path / "wall.png"), *models]) == 0
     out = capsys.readouterr().out
     assert "missing:   face" in out and "no face found" in out and "weights:   text 1.00" in out
+    assert "modality weights: text 1.00 | face 0.00 (missing: face)" in out and "Generated Response:" in out
 
 
 def test_demo_names_a_missing_photo(models, tmp_path, capsys):
     assert main(["demo", "--photo", str(tmp_path / "nope.jpg"), *models]) == 2
     assert "nope.jpg: no such file" in capsys.readouterr().err
+
+
+def test_demo_names_an_unknown_generator_and_a_generator_of_another_text_model(models, tiny_persona, capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--generator", "gpt", *models])
+    assert "invalid choice: 'gpt'" in capsys.readouterr().err
+    assert main(["demo", *models, "--generator-model", str(tiny_persona)]) == 2
+    assert "holds a 'persona' model, expected 'generator'" in capsys.readouterr().err

@@ -23,7 +23,7 @@ from mepe_utils.errors import MepeError
 
 COLUMNS = ["cold_start_s", "latency_ms_p50", "latency_ms_p95", "throughput_per_s", "batch", "peak_rss_mb"]
 FIRST_ANSWER = "first-answer"
-KINDS = ("text", "face", "group", "analyze")
+KINDS = ("text", "face", "group", "analyze", "demo")
 GROUP_PHOTO = "pexels_office_meeting.jpg"
 """The ``group`` item: a 1280x853 photo with five faces (four whole, one cut by the top edge), from the data folder."""
 
@@ -71,6 +71,14 @@ def _answer(kind: str, models: dict[str, str]):
         engine = PersonaEngine.load(models["fusion"], models["text"], models["face"], models["persona"])
         photo = _sample_photo()
         return (lambda: engine.analyze(BENCH_TEXT, photo)), None
+    if kind == "demo":
+        from mepe_utils.pipeline import MepePipeline
+
+        pipeline = MepePipeline.load(
+            "t5", models["generator"], models["fusion"], models["text"], models["face"], models["persona"]
+        )
+        photo = _sample_photo()
+        return (lambda: pipeline.respond(BENCH_TEXT, photo)), None
     raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
 
 
@@ -115,6 +123,7 @@ def run_inference_benchmark(
     face_model: str | Path | None = None,
     fusion_model: str | Path | None = None,
     persona_model: str | Path | None = None,
+    generator_model: str | Path | None = None,
     *,
     calls: int = 300,
     batch: int = 64,
@@ -123,8 +132,10 @@ def run_inference_benchmark(
 
     ``group`` (every face of a 1280x853 photo) is measured when the data folder holds the
     photo; ``analyze`` (what ``mepe analyze`` runs: both readers, the fusion, the persona and
-    the policy, on one sentence and one photo) when a fusion model is given or shipped.
+    the policy, on one sentence and one photo) when a fusion model is given or shipped;
+    ``demo`` (``analyze`` and the T5's reply: what ``mepe demo`` runs) when a generator is.
     """
+    from mepe_utils.generation.t5 import SHIPPED_GENERATOR_MODEL
     from mepe_utils.persona.traits import SHIPPED_PERSONA_MODEL
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
     from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL
@@ -136,18 +147,21 @@ def run_inference_benchmark(
         "face": str(face_model or SHIPPED_FACE_MODEL),
         "fusion": str(fusion_model or SHIPPED_FUSION_MODEL),
         "persona": str(persona_model or SHIPPED_PERSONA_MODEL),
+        "generator": str(generator_model or SHIPPED_GENERATOR_MODEL),
     }
-    kinds = [
-        kind
-        for kind in KINDS
-        if (kind != "analyze" or Path(models["fusion"]).is_dir()) and (kind != "group" or group_photo_path())
-    ]
+    available = {
+        "analyze": Path(models["fusion"]).is_dir(),
+        "group": group_photo_path() is not None,
+        "demo": Path(models["fusion"]).is_dir() and Path(models["generator"]).is_dir(),
+    }
+    kinds = [kind for kind in KINDS if available.get(kind, True)]
     results = {kind: measure_in_fresh_process(kind, models, calls, batch) for kind in kinds}
     results["setup"] = {
         "text_item": BENCH_TEXT,
         "face_item": "scikit-image astronaut, 512x512 RGB (detection + framing + CNN)",
         "group_item": f"{GROUP_PHOTO} from the data folder, 1280x853 BGR, every face read",
         "analyze_item": "the text item and the face item, read and fused, the persona read and the controls decided",
+        "demo_item": "the analyze item, then the T5's greedy reply and the controls measured on it",
         "warm_calls": calls,
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),

@@ -19,7 +19,7 @@ block                     what is measured
                           (:func:`persona_latency_ms`; the text reading itself is not timed)
 ========================  ==================================================================
 
-The text readings come from the cache :func:`~mepe_utils.training.persona.text_readings`
+The text readings come from the cache :func:`~mepe_utils.predictors.text_readings.text_readings`
 fills (computed on first use), so the benchmark reads each text once per text model.
 """
 
@@ -36,14 +36,13 @@ from mepe_utils.data.dreaddit import load_dreaddit
 from mepe_utils.models.persona import BRANCHES, PERSONA_OUTPUTS
 from mepe_utils.persona.traits import PersonaReader, TraitSignals, trait_components, trait_scores
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
+from mepe_utils.predictors.text_readings import TextReadings, text_readings
 from mepe_utils.runtime import is_smoke, library_versions
 from mepe_utils.training.persona import (
     PersonaTrainConfig,
-    TextReadings,
     branch_data,
     correlation,
     smoke_subset,
-    text_readings,
 )
 
 RIDGE_ALPHAS = (0.3, 1.0, 3.0, 10.0, 30.0)

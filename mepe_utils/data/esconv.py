@@ -98,3 +98,67 @@ def seeker_utterances(conversations: list[Conversation], min_words: int = 3) -> 
         for index, (speaker, text, _) in enumerate(conversation.turns)
         if speaker == SEEKER and len(text.split()) >= min_words
     ]
+
+
+@dataclass
+class SupporterReply:
+    """A supporter's turn and the dialogue before it: one (context -> reply) example.
+
+    Attributes:
+        context: the turns before the reply as ``(speaker, text)``, oldest first, consecutive
+            turns of one speaker joined into one.
+        reply: the supporter's words.
+        strategy: the turn's ESConv strategy (one of :data:`STRATEGIES`).
+        conversation: the conversation's row in its split.
+        turn: the reply's index in the conversation.
+    """
+
+    context: list[tuple[str, str]]
+    reply: str
+    strategy: str
+    conversation: int
+    turn: int
+
+    @property
+    def seeker_last(self) -> str:
+        """The seeker's latest words before the reply (empty when the supporter spoke first)."""
+        return next((text for speaker, text in reversed(self.context) if speaker == SEEKER), "")
+
+
+STRATEGIES = (
+    "Question",
+    "Restatement or Paraphrasing",
+    "Reflection of feelings",
+    "Self-disclosure",
+    "Affirmation and Reassurance",
+    "Providing Suggestions",
+    "Information",
+    "Others",
+)
+"""ESConv's eight supporter strategies, in the paper's order."""
+
+
+def supporter_replies(conversations: list[Conversation]) -> list[SupporterReply]:
+    """Every supporter turn that follows at least one seeker turn, with the dialogue before it.
+
+    Each supporter turn is its own example (its strategy is its own); when a supporter
+    speaks twice in a row, the first turn is part of the second one's context.
+
+    Raises:
+        DataError: a supporter turn whose strategy is not one of :data:`STRATEGIES`.
+    """
+    examples = []
+    for row, conversation in enumerate(conversations):
+        context: list[tuple[str, str]] = []
+        for index, (speaker, text, strategy) in enumerate(conversation.turns):
+            if speaker == SUPPORTER and text and any(s == SEEKER for s, _ in context):
+                if strategy not in STRATEGIES:
+                    raise DataError(f"conversation {row}, turn {index}: unknown strategy {strategy!r}")
+                examples.append(SupporterReply(list(context), text, strategy, row, index))
+            if not text:
+                continue
+            if context and context[-1][0] == speaker:
+                context[-1] = (speaker, f"{context[-1][1]} {text}")
+            else:
+                context.append((speaker, text))
+    return examples

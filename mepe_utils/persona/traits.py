@@ -188,13 +188,14 @@ def check_levels(levels: Mapping, where: str) -> tuple[dict[str, tuple[float, fl
     return thresholds, medians
 
 
-def check_text_model(directory, manifest: artifacts.Manifest, text_model) -> None:
-    """Refuses a text model other than the one the persona model was trained on (by sha256).
+def check_text_model(directory, manifest: artifacts.Manifest, text_model, retrain: str = "mepe train-persona") -> None:
+    """Refuses a text model other than the one a model built on its readings was trained on (by sha256).
 
     Args:
-        directory: the persona model's folder (for the message).
-        manifest: its manifest.
+        directory: the model's folder (for the message).
+        manifest: its manifest (``extra.text_model.model_sha256``).
         text_model: a text model's folder or :class:`~mepe_utils.artifacts.Manifest`.
+        retrain: the command that retrains the model (for the message).
 
     Raises:
         ModelFileError: naming both hashes and what to do.
@@ -204,7 +205,7 @@ def check_text_model(directory, manifest: artifacts.Manifest, text_model) -> Non
     if text_manifest.model_sha256 != expected:
         raise ModelFileError(
             f"{directory}: trained on the readings of the text model with sha256 {str(expected)[:12]}..., "
-            f"not {text_manifest.model_sha256[:12]}...; retrain it (mepe train-persona) or pass that text model"
+            f"not {text_manifest.model_sha256[:12]}...; retrain it ({retrain}) or pass that text model"
         )
 
 

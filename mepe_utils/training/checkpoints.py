@@ -205,8 +205,12 @@ def fit_resumable(
     mode: str,
     patience: int,
     extra_callbacks: list | None = None,
+    steps_per_epoch: int | None = None,
 ) -> RunState:
     """Trains the epochs still to do (checkpoint every epoch), then loads the best epoch's weights.
+
+    Args:
+        steps_per_epoch: batches per epoch when ``train_data`` is an endless stream (else None).
 
     Returns:
         The run state after training.
@@ -219,6 +223,7 @@ def fit_resumable(
             validation_data=validation_data,
             epochs=epochs,
             initial_epoch=state.epochs_done,
+            steps_per_epoch=steps_per_epoch,
             shuffle=False,  # the data pipelines shuffle, seeded
             callbacks=[ResumableCheckpoint(run, state, monitor, mode, patience), *(extra_callbacks or [])],
             verbose=1 if sys.stdout.isatty() else 2,

@@ -5,7 +5,7 @@ Protocol:
 1. **Readings.** The shipped text model (or the one given) reads every text
    once: its pooled sentence vector, embedding, 28 probabilities and 7-class
    Ekman view, cached in ``cache_dir`` keyed by the model file's sha256 and the
-   texts' hash (:func:`text_readings`), so a rerun or the benchmark never reads
+   texts' hash (:func:`~mepe_utils.predictors.text_readings.text_readings`), so a rerun or the benchmark never reads
    a text twice and a retrained text model never meets stale readings.
 2. **Branches.** The EmoBank branch (valence, arousal, dominance) trains on
    EmoBank ``train``; the formality branch on the ``train`` part of MEPE's fixed
@@ -44,7 +44,6 @@ from mepe_utils.data.emobank import load_emobank
 from mepe_utils.data.esconv import load_esconv, seeker_utterances
 from mepe_utils.data.formality import load_formality
 from mepe_utils.data.scored_texts import ScoredTexts
-from mepe_utils.models.common import EKMAN_OUTPUT, EMBEDDING_LAYER, PROBABILITIES_OUTPUT
 from mepe_utils.models.persona import (
     BRANCHES,
     PERSONA_OUTPUTS,
@@ -56,10 +55,8 @@ from mepe_utils.models.persona import (
     PersonaModelConfig,
     build_persona_model,
     member_targets,
-    reading_features,
     training_view,
 )
-from mepe_utils.models.text import POOLED_LAYER
 from mepe_utils.persona.traits import (
     PERSONA_KIND,
     TRAIT_RULES_VERSION,
@@ -67,11 +64,11 @@ from mepe_utils.persona.traits import (
     tercile_thresholds,
     trait_scores,
 )
-from mepe_utils.persona.writing_style import WRITING_STYLE_FEATURES, writing_style_features
+from mepe_utils.persona.writing_style import WRITING_STYLE_FEATURES
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
+from mepe_utils.predictors.text_readings import TextReadings, text_readings, texts_sha256
 from mepe_utils.runtime import hardware_description, is_smoke, set_seed
 
-_READING_COLUMNS = (POOLED_LAYER, EMBEDDING_LAYER, PROBABILITIES_OUTPUT, EKMAN_OUTPUT)
 SELECTION_METRICS = {"emobank": "pearson", "formality": "spearman"}
 """How each branch's candidates are compared on ``dev``."""
 TRAINING_FIELDS = ("dropout", "members", "epochs", "batch_size", "learning_rate", "patience", "seed")
@@ -123,76 +120,6 @@ class PersonaTrainConfig:
             for h in self.hidden
             for l2 in self.l2
         ]
-
-
-@dataclass
-class TextReadings:
-    """The text model's outputs over a list of texts, and their writing style.
-
-    Attributes:
-        sentence_vectors: (N, P) the pooled sentence vectors.
-        embeddings: (N, E) the embeddings.
-        probabilities: (N, 28) GoEmotions probabilities.
-        ekman: (N, 7) the Ekman view (FER order).
-        style: (N, 15) writing-style features.
-    """
-
-    sentence_vectors: np.ndarray
-    embeddings: np.ndarray
-    probabilities: np.ndarray
-    ekman: np.ndarray
-    style: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.style)
-
-    def inputs(self) -> dict[str, np.ndarray]:
-        """The persona model's inputs."""
-        reading = reading_features(self.sentence_vectors, self.embeddings, self.probabilities)
-        return {READING_INPUT: reading, STYLE_INPUT: self.style}
-
-
-def texts_sha256(texts: list[str]) -> str:
-    return hashlib.sha256("\n".join(texts).encode("utf-8")).hexdigest()
-
-
-def readings_path(cache_dir: str | Path, model_sha256: str, name: str, digest: str) -> Path:
-    """Where one text model's readings of the texts called ``name`` (``emobank-train`` ...) with hash ``digest``
-    are cached (a smoke sample and the whole split keep files of their own)."""
-    return Path(cache_dir) / f"persona-readings-{model_sha256[:16]}-{name}-{digest[:12]}.npz"
-
-
-def text_readings(text_model: str | Path, name: str, texts: list[str], cache_dir: str | Path) -> TextReadings:
-    """The text model's readings of ``texts``: from the cache, or computed once and cached.
-
-    Args:
-        text_model: a saved MEPE text model.
-        name: the texts' name in the cache (``<data set>-<split>``).
-        texts: the texts.
-        cache_dir: the cache folder (created when missing).
-
-    Returns:
-        The readings, in the order of ``texts``; the cache file (written atomically) is
-        keyed by the model's sha256, ``name`` and the texts' sha256 (:func:`readings_path`).
-    """
-    manifest = artifacts.read_manifest(text_model)
-    digest = texts_sha256(texts)
-    path = readings_path(cache_dir, manifest.model_sha256, name, digest)
-    columns = None
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as stored:
-            if str(stored["model_sha256"]) == manifest.model_sha256 and str(stored["texts_sha256"]) == digest:
-                columns = {key: stored[key] for key in _READING_COLUMNS}
-    if columns is None:
-        from mepe_utils.predictors.text import TextEmotionModel
-
-        scores = TextEmotionModel.load(text_model).scores(texts)
-        columns = {key: np.asarray(scores[key], np.float32) for key in _READING_COLUMNS}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.npz")
-        np.savez(tmp, model_sha256=np.array(manifest.model_sha256), texts_sha256=np.array(digest), **columns)
-        os.replace(tmp, path)
-    return TextReadings(*(columns[key] for key in _READING_COLUMNS), writing_style_features(texts))
 
 
 def smoke_subset(texts: ScoredTexts, rows: int) -> ScoredTexts:

@@ -42,11 +42,19 @@ def for_run(config):
 
 @dataclass
 class Batches:
-    """What :meth:`Trainer.batches` returns: the training and validation batches and the steps per epoch."""
+    """What :meth:`Trainer.batches` returns: the training and validation batches and the steps per epoch.
+
+    Attributes:
+        train: the training batches (a Keras ``PyDataset`` of one epoch, or an endless ``tf.data`` stream).
+        validation: the validation batches.
+        steps_per_epoch: training batches per epoch.
+        repeats: True when ``train`` is an endless stream (``fit`` then counts ``steps_per_epoch``).
+    """
 
     train: Any
     validation: Any
     steps_per_epoch: int
+    repeats: bool = False
 
 
 @dataclass
@@ -77,6 +85,8 @@ class Trainer(abc.ABC):
     mode: str = "min"
     curves: tuple[str, ...] = ("loss",)
     embedding_layer: str = EMBEDDING_LAYER
+    weights_storage: str = "float32"
+    """How ``model.keras`` stores its weights (``float16``: half the file; :func:`~mepe_utils.artifacts.save_model`)."""
 
     def __init__(self, config):
         self.config = config
@@ -93,6 +103,12 @@ class Trainer(abc.ABC):
     def build_model(self, steps_per_epoch: int):
         """A new compiled model (called inside the run's dtype policy and distribution strategy)."""
 
+    def resume_model(self, checkpoint: Path, steps_per_epoch: int):
+        """The model of an interrupted run, its optimizer state included, from its last checkpoint."""
+        import keras
+
+        return keras.models.load_model(checkpoint)
+
     @abc.abstractmethod
     def export(self, model):
         """The trained model rebuilt with float32 layers and the trained weights, uncompiled."""
@@ -108,6 +124,10 @@ class Trainer(abc.ABC):
     def assets(self) -> dict:
         """Files saved beside ``model.keras`` (``{name: writer}``, see :func:`mepe_utils.artifacts.save_model`)."""
         return {}
+
+    def compute_policy(self, best: str) -> str:
+        """The dtype policy to train in, given the hardware's fastest (:func:`best_mixed_precision_policy`)."""
+        return best
 
     def training_details(self) -> dict:
         """More fields for the manifest's ``training`` block."""
@@ -130,19 +150,20 @@ def run_training(
     Returns:
         The saved-model directory ``out/model``.
     """
-    import keras
 
     config = trainer.config
     run, state = start_run(out, config, resume, command)
     trainer.load_data()
     batches = trainer.batches(start_epoch=state.epochs_done)
-    policy = best_mixed_precision_policy()
+    policy = trainer.compute_policy(best_mixed_precision_policy())
     strategy = distribution_strategy()
     with dtype_policy(policy), strategy.scope():
-        model = keras.models.load_model(run.last_model) if resume else trainer.build_model(batches.steps_per_epoch)
+        steps = batches.steps_per_epoch
+        model = trainer.resume_model(run.last_model, steps) if resume else trainer.build_model(steps)
         state = fit_resumable(
             model, run, state, batches.train, batches.validation, epochs=config.epochs, monitor=trainer.monitor,
             mode=trainer.mode, patience=config.patience, extra_callbacks=extra_callbacks,
+            steps_per_epoch=batches.steps_per_epoch if batches.repeats else None,
         )  # fmt: skip
     export = trainer.export(model)
     evaluation = trainer.evaluate(export, run.root)
@@ -152,4 +173,6 @@ def run_training(
         config, state, compute_policy=policy, replicas=strategy.num_replicas_in_sync, **trainer.training_details()
     )
     manifest.embedding = embedding_signature(export, trainer.embedding_layer)
-    return artifacts.save_model(export, run.root / "model", manifest, assets=trainer.assets())
+    return artifacts.save_model(
+        export, run.root / "model", manifest, assets=trainer.assets(), weights_storage=trainer.weights_storage
+    )
