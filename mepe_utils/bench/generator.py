@@ -76,8 +76,7 @@ def policy_controls(reader: PersonaReader, policy: Policy, readings: TextReading
 
 def _measured_scores(generator: T5Generator, replies: list[str]) -> dict[str, np.ndarray]:
     texts = [reply if reply.strip() else "." for reply in replies]
-    readings = TextReadings.from_scores(generator.text_model.scores(texts), texts)
-    return generator.meter.scores(readings)
+    return generator.meter.score_texts(generator.text_model, texts)
 
 
 def _extremes(controls: dict[str, str], control: str) -> tuple[dict, dict]:

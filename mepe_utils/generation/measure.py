@@ -237,13 +237,16 @@ class ControlMeter:
             raise ModelFileError(f"{directory}: the manifest lacks the control meter's thresholds") from None
         return cls(StrategyClassifier.load(Path(directory) / CLASSIFIER_ASSET), persona_forward, thresholds)
 
-    def measure_texts(self, text_model, texts: Sequence[str]) -> list[dict[str, str]]:
-        """Each text's control values, read by ``text_model`` (a loaded text model)."""
+    def score_texts(self, text_model, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each control's score (:meth:`scores`) for texts read by ``text_model`` (a loaded text model)."""
         from mepe_utils.predictors.text_readings import TextReadings
 
         texts = list(texts)
-        readings = TextReadings.from_scores(text_model.scores(texts), texts)
-        return self.levels(self.scores(readings))
+        return self.scores(TextReadings.from_scores(text_model.scores(texts), texts))
+
+    def measure_texts(self, text_model, texts: Sequence[str]) -> list[dict[str, str]]:
+        """Each text's control values, read by ``text_model`` (a loaded text model)."""
+        return self.levels(self.score_texts(text_model, texts))
 
     def levels(self, scores: Mapping[str, np.ndarray]) -> list[dict[str, str]]:
         """Each reply's control values from :meth:`scores`."""

@@ -104,4 +104,4 @@ def text_readings(text_model: str | Path, name: str, texts: list[str], cache_dir
         tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.npz")
         np.savez(tmp, model_sha256=np.array(manifest.model_sha256), texts_sha256=np.array(digest), **columns)
         os.replace(tmp, path)
-    return TextReadings(*(columns[key] for key in _READING_COLUMNS), writing_style_features(texts))
+    return TextReadings.from_scores(columns, texts)
