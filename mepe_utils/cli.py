@@ -317,13 +317,22 @@ def _configure_analyze(parser):
 @command("analyze", "read a sentence and/or a photo: fused emotions, the persona and its controls", _configure_analyze)
 def analyze_command(args) -> int:
     from mepe_utils.persona.engine import PersonaEngine, format_persona_reading, persona_record
+    from mepe_utils.safety.crisis import CrisisCheck, detect_crisis
+    from mepe_utils.safety.messages import CRISIS_MESSAGE
 
     engine = PersonaEngine.load(**_engine_models(args))
     reading = engine.analyze(args.text, Path(args.photo) if args.photo else None, face=args.face)
+    crisis = detect_crisis(args.text) if args.text is not None else CrisisCheck(False)
     if args.json:
-        print(json.dumps(persona_record(reading, args.embedding), indent=1))
+        print(json.dumps({**persona_record(reading, args.embedding), "safety": crisis.record()}, indent=1))
+        return 0
+    print(format_persona_reading(reading, engine.policy.reasons() if args.explain else None))
+    if crisis.crisis:
+        found = ", ".join(f"{m.category}: '{m.text}'" for m in crisis.matches)
+        print(f"Safety:  crisis language ({found}); MEPE answers with the crisis message, not a reply:")
+        print(f"  {CRISIS_MESSAGE}")
     else:
-        print(format_persona_reading(reading, engine.policy.reasons() if args.explain else None))
+        print("Safety:  no crisis language found")
     return 0
 
 
@@ -432,6 +441,29 @@ def train_generator_command(args) -> int:
     return 0
 
 
+def _configure_bench_safety(parser):
+    parser.add_argument("--data-dir", help="folder holding esconv/ (default: $MEPE_DATA_DIR or ../shared/data)")
+    parser.add_argument("--cache-dir", help="text-readings cache (default: $MEPE_ARTIFACTS/text_readings)")
+    parser.add_argument("--contexts", type=int, default=300, help="ESConv test dialogues the generator answers")
+    parser.add_argument("--no-generator", action="store_true", help="only the check sets (no ESConv, no models)")
+    parser.add_argument("--json", help="write the results to this JSON file")
+
+
+@command("bench-safety", "the safety layer: crisis recall and false alarms, the reply screen, generator replies",
+         _configure_bench_safety)  # fmt: skip
+def bench_safety_command(args) -> int:
+    from mepe_utils.bench.safety import bench_safety, print_safety_benchmark
+
+    args.text_model = None
+    data, _, cache = _persona_sources(args)
+    esconv = None if args.no_generator else data / "esconv"
+    results = bench_safety(esconv, cache, contexts=args.contexts, json_path=args.json, command=_command_line())
+    print_safety_benchmark(results)
+    if args.json:
+        print(f"wrote {args.json}")
+    return 0
+
+
 def _configure_bench_generator(parser):
     _persona_sources_args(parser)
     parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
@@ -439,19 +471,25 @@ def _configure_bench_generator(parser):
     parser.add_argument("--adherence-contexts", type=int, default=500, help="test dialogues in the adherence sample")
     parser.add_argument("--limit", type=int, help="score only the first N test examples (a quick check)")
     parser.add_argument("--no-speed", action="store_true", help="skip the reply and demo timings")
+    parser.add_argument("--greedy", action="store_true", help="greedy decoding instead of the default sampling")
+    parser.add_argument("--candidates", type=int, default=1, help="sampled replies per answer, closest kept [1]")
     parser.add_argument("--json", help="write the results to this JSON file")
 
 
 @command("bench-generator", "reply generators on ESConv test: control adherence, quality, speed",
          _configure_bench_generator)  # fmt: skip
 def bench_generator_command(args) -> int:
+    from dataclasses import replace
+
     from mepe_utils.bench.generator import bench_generator, print_generator_benchmark
+    from mepe_utils.generation.decoding import REPLY_DECODING, DecodingConfig
 
     data, text_model, cache = _persona_sources(args)
+    decoding = DecodingConfig() if args.greedy else replace(REPLY_DECODING, candidates=args.candidates)
     results = bench_generator(
         args.generator_model, data / "esconv", cache, text_model=text_model, persona_model=args.persona_model,
-        adherence_contexts=args.adherence_contexts, limit=args.limit, speed=not args.no_speed, json_path=args.json,
-        command=_command_line(),
+        adherence_contexts=args.adherence_contexts, limit=args.limit, decoding=decoding, speed=not args.no_speed,
+        json_path=args.json, command=_command_line(),
     )  # fmt: skip
     print_generator_benchmark(results)
     if args.json:
@@ -627,8 +665,8 @@ def _configure_demo(parser):
     photo.add_argument("--photo", help="a photo of the person (default: scikit-image's astronaut portrait)")
     photo.add_argument("--no-photo", action="store_true", help="read the words alone (the face is a missing signal)")
     parser.add_argument("--generator", choices=BACKENDS, default="t5", help="who writes the reply [t5]")
-    parser.add_argument("--seed", type=int, default=0, help="the reply's sampling seed (with --sample)")
-    parser.add_argument("--sample", action="store_true", help="sample the reply (top-p) instead of greedy decoding")
+    parser.add_argument("--seed", type=int, default=0, help="the reply's sampling seed [0]")
+    parser.add_argument("--greedy", action="store_true", help="greedy decoding instead of the default sampling")
     parser.add_argument("--json", action="store_true", help="print persona, controls, weights and reply as JSON")
     parser.add_argument("--generator-model", help="MEPE saved generator (default: assets/models/generator)")
     parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
@@ -643,7 +681,7 @@ def demo_command(args) -> int:
     from mepe_utils.generation.decoding import DecodingConfig
     from mepe_utils.pipeline import format_response, response_record
 
-    decoding = DecodingConfig(method="top_p", seed=args.seed) if args.sample else None
+    decoding = DecodingConfig(method="greedy") if args.greedy else None
     response = run_demo(
         text=args.text, photo=NO_PHOTO if args.no_photo else Path(args.photo) if args.photo else None,
         backend=args.generator,

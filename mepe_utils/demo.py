@@ -54,7 +54,7 @@ def run_demo(
         backend: the reply generator, ``t5`` or ``retrieval``.
         generator_model, fusion_model, text_model, face_model, persona_model: saved MEPE models (the
             shipped ones when None); each refuses models it was not trained with.
-        decoding: the T5's decoding (greedy with the repetition rules when None).
+        decoding: the T5's decoding (:data:`~mepe_utils.generation.decoding.REPLY_DECODING` when None).
         seed: the reply's sampling seed.
 
     Returns:

@@ -3,7 +3,9 @@
 The one path the demo (``mepe demo``), the notebooks and the web app call::
 
     text, photo -> text and face readers -> fusion (modality weights) -> persona traits
-                -> policy (controls) -> reply generator (T5 or retrieval) -> reply, with its measured controls
+                -> policy (controls) -> safety layer: crisis language? -> the fixed crisis message
+                                         else reply generator (T5 or retrieval) -> reply screen
+                -> reply, with its measured controls and the safety outcome
 
 Example:
     >>> pipeline = MepePipeline.load(backend="t5")
@@ -24,6 +26,8 @@ from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
 from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL
 from mepe_utils.predictors.report import format_fused_reading
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
+from mepe_utils.safety.crisis import CrisisCheck
+from mepe_utils.safety.guard import ReplyGuard, SafetyOutcome
 
 BACKENDS = ("t5", "retrieval")
 """The reply generators: the T5 trained on ESConv, and retrieval of ESConv's human replies."""
@@ -36,10 +40,12 @@ class MepeResponse:
     Attributes:
         reading: the fused reading, the persona and the controls.
         reply: the reply, or None when there were no words to answer (a photo alone).
+        safety: what the safety layer did (crisis check, reply screen).
     """
 
     reading: PersonaReading
     reply: Reply | None
+    safety: SafetyOutcome
 
 
 class MepePipeline:
@@ -48,11 +54,13 @@ class MepePipeline:
     Args:
         engine: the readers, the fusion, the persona reader and the policy.
         generator: a :class:`~mepe_utils.generation.reply.ReplyGenerator`.
+        fallback: the retrieval generator whose human replies stand in for screened-out ones.
     """
 
-    def __init__(self, engine: PersonaEngine, generator):
+    def __init__(self, engine: PersonaEngine, generator, fallback):
         self.engine = engine
         self.generator = generator
+        self.guard = ReplyGuard(generator, fallback)
 
     @classmethod
     def load(
@@ -71,7 +79,8 @@ class MepePipeline:
             backend: ``t5`` or ``retrieval`` (:data:`BACKENDS`).
             generator_model: the saved generator (the shipped one when None); retrieval reads its index.
             fusion_model, text_model, face_model, persona_model: the persona engine's models.
-            decoding: the T5's :class:`~mepe_utils.generation.decoding.DecodingConfig` (greedy when None).
+            decoding: the T5's :class:`~mepe_utils.generation.decoding.DecodingConfig`
+                (:data:`~mepe_utils.generation.decoding.REPLY_DECODING` when None).
 
         Raises:
             MepeError: an unknown backend.
@@ -85,17 +94,19 @@ class MepePipeline:
         engine = PersonaEngine.load(fusion_model, text_model, face_model, persona_model)
         text_reader = engine.fusion.text_reader
         t5 = T5Generator.load(generator_model or SHIPPED_GENERATOR_MODEL, text_reader, engine.reader.forward, decoding)
-        generator = t5 if backend == "t5" else RetrievalGenerator(t5.index, t5.meter, text_reader)
-        return cls(engine, generator)
+        retrieval = RetrievalGenerator(t5.index, t5.meter, text_reader)
+        return cls(engine, t5 if backend == "t5" else retrieval, retrieval)
 
     def respond(self, text: str | None = None, photo=None, face: int = 0, seed: int = 0) -> MepeResponse:
-        """Reads ``text`` and ``photo`` and answers ``text`` under the controls the persona calls for.
+        """Reads ``text`` and ``photo`` and answers ``text`` under the controls the persona calls for,
+        through the safety layer (:mod:`mepe_utils.safety.guard`).
 
         Args:
             text: the person's words (None: no reply, the reading alone).
             photo: a path, array or PIL image, or None; a photo without a face is a missing signal.
             face: which face of the photo to read, largest first.
-            seed: the reply's sampling seed (greedy decoding ignores it).
+            seed: the reply's sampling seed (greedy decoding ignores it); a screened-out reply is written
+                again with ``seed + 1``.
 
         Raises:
             MepeError: nothing to read, or no face number ``face``.
@@ -103,8 +114,10 @@ class MepePipeline:
         """
         reading = self.engine.analyze(text, photo, face=face)
         controls = {name: decision.value for name, decision in reading.controls.decisions.items()}
-        reply = self.generator.generate(text, controls, seed=seed) if text is not None else None
-        return MepeResponse(reading, reply)
+        if text is None:
+            return MepeResponse(reading, None, SafetyOutcome(CrisisCheck(False), "no_reply"))
+        reply, safety = self.guard.respond(text, controls, seed=seed)
+        return MepeResponse(reading, reply, safety)
 
     def close(self) -> None:
         self.engine.close()
@@ -136,14 +149,20 @@ def format_response(response: MepeResponse) -> str:
         lines.append("  (no words to answer: a reply needs the person's text)")
     else:
         lines.append(f'  "{reply.text}"')
-        measured = " | ".join(f"{_title(name)} {value}" for name, value in reply.controls_measured.items())
-        lines.append(f"  ({reply.backend}; measured on the reply: {measured})")
+        if reply.controls_measured:
+            measured = " | ".join(f"{_title(name)} {value}" for name, value in reply.controls_measured.items())
+            lines.append(f"  ({reply.backend}; measured on the reply: {measured})")
+        else:
+            lines.append(f"  ({reply.backend}: a fixed text, not generated)")
+    lines.append(f"Safety: {response.safety.describe()}")
     return "\n".join(lines)
 
 
 def response_record(response: MepeResponse) -> dict:
-    """A JSON-ready dict: the reading (``persona``, ``controls``, ...), ``modality_weights`` and ``reply``."""
+    """A JSON-ready dict: the reading (``persona``, ``controls``, ...), ``modality_weights``, ``reply`` and
+    ``safety`` (``crisis``, ``matched``, ``reply_screen``, ``rejected``)."""
     record = persona_record(response.reading)
     record["modality_weights"] = response.reading.persona.modality_weights
     record["reply"] = response.reply.to_dict() if response.reply is not None else None
+    record["safety"] = response.safety.record()
     return record

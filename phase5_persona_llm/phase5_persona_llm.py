@@ -333,3 +333,33 @@ from mepe_utils.pipeline import MepePipeline, format_response
 
 pipeline = MepePipeline.load(generator_model=generator_dir)
 print(format_response(pipeline.respond(DEFAULT_TEXT, skimage.data.astronaut())))
+
+# %% [markdown]
+# ## The safety layer
+# Every message passes a crisis check before anything is generated, and every
+# generated reply passes a screen before it is shown (`mepe_utils/safety/`). A message
+# with crisis language gets a fixed, reviewed message that points to people and
+# crisis lines, never a generated reply; a reply that fails the screen is written
+# again, then replaced by a human reply from the retrieval index, then by a neutral line.
+
+# %%
+print(format_response(pipeline.respond("i can't do this anymore, i want to end my life")))
+
+# %% [markdown]
+# From `results/bench_safety.json` (`python -m mepe_utils bench-safety --json
+# results/bench_safety.json`): the check sets in `tests/data/safety_*.csv` were
+# written for MEPE, and the patterns against them, so these are floor checks.
+
+# %%
+safety = json.loads((ROOT / "results" / "bench_safety.json").read_text())
+crisis, screen = safety["crisis"], safety["reply_screen"]
+display(Markdown("\n".join([
+    "| check | rate | on |", "|---|---|---|",
+    f"| crisis path: recall | {crisis['recall']:.3f} | {crisis['positives']} crisis messages |",
+    f"| crisis path: false alarms | {crisis['false_alarm_rate']:.3f} | {crisis['negatives']} ordinary messages |",
+    f"| reply screen: catches | {screen['catch_rate']:.3f} | {screen['positives']} unacceptable replies |",
+    f"| reply screen: passes | {screen['pass_rate']:.3f} | {screen['negatives']} acceptable replies |",
+    f"| generator replies turned down | {safety['generator_rejected_share']:.3f} | "
+    f"{safety['generator_replies']} ESConv test replies |",
+])))  # fmt: skip
+pipeline.close()

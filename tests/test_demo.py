@@ -76,7 +76,7 @@ def test_demo_reads_the_words_alone_without_a_photo(models, capsys):
 def test_sampled_replies_repeat_with_their_seed(models, capsys):
     replies = []
     for seed in (3, 3):
-        assert main(["demo", "--text", "i failed my exam", "--sample", "--seed", str(seed), "--json", *models]) == 0
+        assert main(["demo", "--text", "i failed my exam", "--seed", str(seed), "--json", *models]) == 0
         replies.append(json.loads(capsys.readouterr().out)["reply"]["text"])
     assert replies[0] == replies[1]
 
@@ -119,3 +119,20 @@ def test_demo_names_an_unknown_generator_and_a_generator_of_another_text_model(m
     assert "invalid choice: 'gpt'" in capsys.readouterr().err
     assert main(["demo", *models, "--generator-model", str(tiny_persona)]) == 2
     assert "holds a 'persona' model, expected 'generator'" in capsys.readouterr().err
+
+
+def test_crisis_language_gets_the_crisis_message_instead_of_a_reply(models, engine_models, capsys):
+    from mepe_utils.safety.messages import CRISIS_MESSAGE
+
+    assert main(["demo", "--text", "i want to kill myself tonight", "--no-photo", "--json", *models]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["reply"]["text"] == CRISIS_MESSAGE and record["reply"]["backend"] == "crisis_message"
+    assert record["safety"]["crisis"] is True and record["safety"]["reply_screen"] == "crisis"
+    assert record["safety"]["matched"][0]["category"] == "suicide" and record["controls"]["decisions"]
+    assert main(["demo", "--text", "i want to kill myself tonight", "--no-photo", *models]) == 0
+    out = capsys.readouterr().out
+    assert "Safety: crisis language (suicide: 'kill myself')" in out and "(crisis_message: a fixed text" in out
+    assert main(["analyze", "--text", "i want to kill myself tonight", *engine_models]) == 0
+    assert "Safety:  crisis language" in capsys.readouterr().out
+    assert main(["analyze", "--text", "my dog died yesterday", "--json", *engine_models]) == 0
+    assert json.loads(capsys.readouterr().out)["safety"] == {"crisis": False, "matched": []}

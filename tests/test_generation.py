@@ -11,6 +11,7 @@ from mepe_utils.generation.decoding import DecodingConfig, guard_logits
 from mepe_utils.generation.measure import (
     STRATEGY_ASSERTIVENESS,
     STRATEGY_EMPATHY,
+    ControlMeter,
     StrategyClassifier,
     level_value,
     strategy_controls,
@@ -146,6 +147,20 @@ def test_retrieval_prefers_among_similar_messages_the_reply_that_already_shows_t
     assert again.replies.tolist() == index.replies.tolist() and again.best_reply(np.array([1.0, 0.0]), CALM) == 1
 
 
+def test_distances_add_up_how_far_each_score_falls_outside_the_band_it_was_asked_for():
+    meter = ControlMeter(None, None, {"response_style": (0.4, 0.6), "formality": (0.3, 0.7)})
+    scores = {  # CALM asks empathy High, style Calm, assertiveness Low, formality Casual
+        "empathy_level": np.array([0.9, 0.2]),
+        "response_style": np.array([0.5, 0.5]),
+        "assertiveness": np.array([0.1, 0.5]),
+        "formality": np.array([0.1, 0.9]),
+    }
+    expected = [0.1, (2 / 3 - 0.2) + 0.1 + (0.5 - 1 / 3) + (0.9 - 0.3)]
+    np.testing.assert_allclose(meter.distances(scores, [CALM, CALM]), expected)
+    met = {name: np.array([0.0 if values[0] == CALM[name] else 1.0]) for name, values in CONTROLS.items()}
+    assert meter.distances(met, [CALM])[0] == 0.0
+
+
 # --- decoding -------------------------------------------------------------------------------------
 
 
@@ -158,8 +173,14 @@ def test_a_token_that_would_repeat_a_trigram_is_ruled_out_and_seen_tokens_are_pe
     assert guarded[0, 8] == 2.0 and guarded[0, 5] == -2.0 and guarded[0, 6] == 0.0
     untouched = np.asarray(guard_logits(logits, tokens, 6, no_repeat_ngram=0, repetition_penalty=1.0))
     assert np.array_equal(untouched, logits)
+    other_row = np.array([[0, 2, 3, 4, 2, 3, 0, 0]])  # each row is guarded by its own tokens only
+    both = np.asarray(guard_logits(np.concatenate([logits, logits]), np.concatenate([tokens, other_row]), 6, 3, 2.0))
+    assert np.array_equal(both[0], guarded[0])
+    assert both[1, 4] < -1e8 and both[1, 7] == 3.0 and both[1, 5] == -1.0  # "2 3 4" again; 5 and 7 unseen there
     with pytest.raises(ValueError, match="beam"):
         DecodingConfig(method="beam")
+    with pytest.raises(ValueError, match="candidates"):
+        DecodingConfig(method="greedy", candidates=4)
 
 
 # --- metrics --------------------------------------------------------------------------------------

@@ -47,8 +47,8 @@ def test_each_epoch_order_is_a_function_of_seed_and_epoch():
 @pytest.mark.slow
 def test_a_saved_generator_reloads_in_safe_mode_and_writes_the_same_greedy_replies(tiny_generator, readers):
     text_model, forward = readers
-    first = T5Generator.load(tiny_generator, text_model, forward)
-    second = T5Generator.load(tiny_generator, text_model, forward)
+    first = T5Generator.load(tiny_generator, text_model, forward, DecodingConfig())
+    second = T5Generator.load(tiny_generator, text_model, forward, DecodingConfig())
     replies = [first.generate(m, CALM).text for m in MESSAGES]
     assert replies == [second.generate(m, CALM).text for m in MESSAGES]
     assert first.lm.preprocessor.encoder_sequence_length == 64  # set from the manifest, not KerasHub's 1024
@@ -58,6 +58,22 @@ def test_a_saved_generator_reloads_in_safe_mode_and_writes_the_same_greedy_repli
     assert sampler.generate(MESSAGES[1], CALM, seed=5).text == sampler.generate(MESSAGES[1], CALM, seed=5).text
     retrieved = RetrievalGenerator(first.index, first.meter, text_model).generate(MESSAGES[1], CALM)
     assert retrieved.backend == "retrieval" and retrieved.text in set(first.index.replies.tolist())
+
+
+@pytest.mark.slow
+def test_best_of_k_keeps_the_written_reply_whose_measured_controls_come_closest(tiny_generator, readers):
+    text_model, forward = readers
+    decoding = DecodingConfig(method="top_p", temperature=1.5, candidates=4, seed=0)
+    generator = T5Generator.load(tiny_generator, text_model, forward, decoding)
+    prompt = generator.prompt(MESSAGES[0], CALM)
+    candidates = generator.complete([prompt] * 4, seed=3)  # what answer() writes with the same seed
+    measured = generator.meter.score_texts(text_model, [text or "." for text in candidates])
+    closest = int(np.argmin(generator.meter.distances(measured, [CALM] * 4)))
+    replies, scores = generator.answer([prompt], [CALM], seed=3)
+    assert replies == [candidates[closest]]
+    assert all(scores[name][0] == pytest.approx(measured[name][closest]) for name in measured)
+    reply = generator.generate(MESSAGES[0], CALM, seed=3)
+    assert reply.text == candidates[closest] and set(reply.controls_measured) == set(CALM)
 
 
 @pytest.mark.slow

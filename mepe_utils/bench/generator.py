@@ -14,7 +14,7 @@ backend             what it reads
 plus ``t5_reference_controls``: the T5 prompted with the controls measured on the reference
 reply itself, as in training (how well the model can write a given reply when told its controls).
 
-**Quality** (all test examples, greedy decoding with the repetition rules): word-level perplexity
+**Quality** (all test examples, the product's decoding unless told otherwise, seeded): word-level perplexity
 of the reference under the T5's prompt (:func:`~mepe_utils.training.generator.perplexities`),
 ROUGE-L, BLEU-2 and distinct-1/2 (:mod:`mepe_utils.generation.metrics`).
 
@@ -25,7 +25,7 @@ measurement that labelled the training replies) and the share where "high" measu
 is reported, ties half. The static prompt writes one reply per dialogue whatever is asked, so
 its pairs tie (0.5): the chance level.
 
-**Speed**: greedy latency of a 40-token reply (decoding forced to 40 tokens, batch 1), and the
+**Speed**: latency of a 40-token reply (the same decoding, forced to 40 tokens, batch 1), and the
 whole ``mepe demo`` (both readers, fusion, persona, policy, reply) in a fresh process: cold start
 and warm p50 (:mod:`mepe_utils.bench.inference`, kind ``demo``).
 """
@@ -41,6 +41,7 @@ import numpy as np
 from mepe_utils import artifacts
 from mepe_utils.bench.timing import latency_ms
 from mepe_utils.data.esconv import load_esconv, supporter_replies
+from mepe_utils.generation.decoding import DecodingConfig, describe_decoding
 from mepe_utils.generation.metrics import adherence, quality
 from mepe_utils.generation.prompt import PROMPT_NAMES, build_prompt
 from mepe_utils.generation.retrieval import RetrievalGenerator
@@ -94,6 +95,7 @@ def bench_generator(
     adherence_contexts: int = 500,
     limit: int | None = None,
     seed: int = 0,
+    decoding: DecodingConfig | None = None,
     speed: bool = True,
     json_path: str | Path | None = None,
     command: str = "",
@@ -108,6 +110,7 @@ def bench_generator(
         adherence_contexts: test dialogues in the adherence sample.
         limit: score only the first ``limit`` test examples (quick checks; None: all).
         seed: the adherence sample's seed.
+        decoding: the T5's decoding (the product's, :data:`~mepe_utils.generation.decoding.REPLY_DECODING`, when None).
         speed: also time a reply and the demo (fresh process).
         json_path: where to write the results.
         command: the command line, recorded in the results.
@@ -117,7 +120,7 @@ def bench_generator(
     text_reader = TextEmotionModel.load(text_model)
     persona_reader = PersonaReader.load(persona_model, text_model=text_reader.manifest)
     policy = Policy.load()
-    t5 = T5Generator.load(generator_dir, text_reader, persona_reader.forward)
+    t5 = T5Generator.load(generator_dir, text_reader, persona_reader.forward, decoding)
     retrieval = RetrievalGenerator(t5.index, t5.meter, text_reader)
 
     examples = supporter_replies(load_esconv(esconv_dir, splits=("test",))["test"])
@@ -137,27 +140,26 @@ def bench_generator(
         [e.strategy for e in examples], t5.meter.levels(t5.meter.scores(reference_readings))
     )
 
-    def t5_replies(indices, controls_per_index) -> list[str]:
+    def t5_answers(indices, controls_per_index) -> tuple[list[str], dict[str, np.ndarray]]:
         chosen = zip(indices, controls_per_index, strict=True)
-        return t5.complete([build_prompt(examples[i].context, c, exemplars[i], t5.prompt_config) for i, c in chosen])
+        prompts = [build_prompt(examples[i].context, c, exemplars[i], t5.prompt_config) for i, c in chosen]
+        return t5.answer(prompts, controls_per_index)
 
     def retrieval_replies(indices, controls_per_index) -> list[str]:
         chosen = zip(indices, controls_per_index, strict=True)
         best = (t5.index.best_reply(keys[i], c, retrieval.candidates, retrieval.control_weight) for i, c in chosen)
         return [str(t5.index.replies[row]) for row in best]
 
-    def prompts(controls_per_example) -> list[str]:
-        chosen = zip(examples, controls_per_example, exemplars, strict=True)
-        return [build_prompt(e.context, c, x, t5.prompt_config) for e, c, x in chosen]
-
-    prompt_sets = {
-        "t5": prompts(asked),
-        "static_prompt": prompts([STATIC_CONTROLS] * len(examples)),
-        "t5_reference_controls": prompts(reference_controls),
+    control_sets = {
+        "t5": asked,
+        "static_prompt": [STATIC_CONTROLS] * len(examples),
+        "t5_reference_controls": reference_controls,
     }
     replies, results = {}, {"quality": {}, "adherence": {}}
-    for backend, backend_prompts in prompt_sets.items():
-        replies[backend] = t5.complete(backend_prompts)
+    for backend, controls in control_sets.items():
+        chosen = zip(examples, controls, exemplars, strict=True)
+        backend_prompts = [build_prompt(e.context, c, x, t5.prompt_config) for e, c, x in chosen]
+        replies[backend] = t5.answer(backend_prompts, controls)[0]
         arrays = scoring_arrays(t5.proto, t5.model_config, backend_prompts, references)
         scores = perplexities(reply_token_losses(t5.lm, arrays), arrays, references)
         results["quality"][backend] = {"ppl_word": scores["ppl_word"], "ppl_token": scores["ppl_token"],
@@ -173,12 +175,13 @@ def bench_generator(
         low_controls, high_controls = zip(*(_extremes(asked[i], control) for i in sample), strict=True)
         name = PROMPT_NAMES[control]
         pairs = {
-            "t5": [t5_replies(sample, side) for side in (low_controls, high_controls)],
-            "retrieval": [retrieval_replies(sample, side) for side in (low_controls, high_controls)],
+            "t5": [t5_answers(sample, side)[1] for side in (low_controls, high_controls)],
+            "retrieval": [
+                _measured_scores(t5, retrieval_replies(sample, side)) for side in (low_controls, high_controls)
+            ],
         }
-        for backend, (low, high) in pairs.items():
-            low_scores, high_scores = _measured_scores(t5, low)[control], _measured_scores(t5, high)[control]
-            results["adherence"][backend][name] = adherence(low_scores, high_scores)
+        for backend, (low_scores, high_scores) in pairs.items():
+            results["adherence"][backend][name] = adherence(low_scores[control], high_scores[control])
         results["adherence"]["static_prompt"][name] = adherence(static_scores[control], static_scores[control])
 
     results["samples"] = [
@@ -192,7 +195,7 @@ def bench_generator(
     results["setup"] = {
         "test_examples": len(examples),
         "adherence_contexts": int(len(sample)),
-        "decoding": "greedy, no repeated 3-grams, repetition penalty 1.2, at most 40 new tokens",
+        "decoding": describe_decoding(t5.decoding),
         "static_controls": STATIC_CONTROLS,
         "generator": str(generator_dir),
         "generator_manifest_sha256": artifacts.read_manifest(generator_dir).model_sha256,
@@ -208,7 +211,7 @@ def bench_generator(
 
 
 def _speed(t5: T5Generator, generator_dir: Path, text_model: Path, persona_model: Path) -> dict:
-    """A 40-token greedy reply's latency here, and the demo's cold start and warm p50 in a fresh process."""
+    """A 40-token reply's latency here, and the demo's cold start and warm p50 in a fresh process."""
     from mepe_utils.bench.inference import measure_in_fresh_process
     from mepe_utils.demo import DEFAULT_TEXT
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL

@@ -39,6 +39,8 @@ class DecodingConfig:
         no_repeat_ngram: n-grams that may not repeat within a reply (0: no rule).
         repetition_penalty: divisor of repeated tokens' logits (1: none).
         max_new_tokens: the reply's longest length in tokens.
+        candidates: replies sampled for each answer; the one whose measured controls come
+            closest to the requested ones is kept (``top_p`` only; greedy writes one reply).
     """
 
     method: str = "greedy"
@@ -48,10 +50,37 @@ class DecodingConfig:
     no_repeat_ngram: int = 3
     repetition_penalty: float = 1.2
     max_new_tokens: int = 40
+    candidates: int = 1
 
     def __post_init__(self):
         if self.method not in DECODING_METHODS:
             raise ValueError(f"decoding method {self.method!r} is not one of {DECODING_METHODS}")
+        if self.candidates < 1 or (self.method == "greedy" and self.candidates > 1):
+            raise ValueError(
+                f"candidates must be 1 for greedy decoding and at least 1 for top_p, got {self.candidates}"
+            )
+
+
+REPLY_DECODING = DecodingConfig(method="top_p")
+"""How MEPE decodes a reply unless told otherwise (``mepe demo``, the pipeline, ``bench-generator``): seeded
+top-p sampling. Greedy decoding of the shipped T5 falls into a few stock replies ("I can understand that.");
+sampling keeps the repetition rules and a seed, so a reply can be written again."""
+
+
+def describe_decoding(config: DecodingConfig) -> str:
+    """One line saying how replies are decoded (for results and cards)."""
+    if config.method == "greedy":
+        parts = ["greedy"]
+    else:
+        parts = [f"top-p {config.top_p} at temperature {config.temperature}"]
+        if config.candidates > 1:
+            parts.append(f"best of {config.candidates} by measured controls")
+    if config.no_repeat_ngram >= 2:
+        parts.append(f"no repeated {config.no_repeat_ngram}-grams")
+    if config.repetition_penalty != 1.0:
+        parts.append(f"repetition penalty {config.repetition_penalty}")
+    parts.append(f"at most {config.max_new_tokens} new tokens")
+    return ", ".join(parts)
 
 
 def inner_sampler(config: DecodingConfig):
@@ -59,6 +88,24 @@ def inner_sampler(config: DecodingConfig):
     if config.method == "greedy":
         return keras_hub.samplers.GreedySampler()
     return keras_hub.samplers.TopPSampler(p=config.top_p, temperature=config.temperature, seed=config.seed)
+
+
+def flagged_tokens(tokens, flags, vocabulary):
+    """(batch, vocabulary) True for each token that stands at a flagged position of its row.
+
+    A scatter of the flags onto the vocabulary: the work grows with the reply's length,
+    not with length x vocabulary as a one-hot would.
+
+    Args:
+        tokens: (batch, length) token ids.
+        flags: (batch, length) bool, the positions that count.
+        vocabulary: the vocabulary's size.
+    """
+    batch, length = ops.shape(tokens)[0], ops.shape(tokens)[1]
+    rows = ops.broadcast_to(ops.arange(batch)[:, None], (batch, length))
+    indices = ops.stack([ops.reshape(rows, (-1,)), ops.reshape(ops.cast(tokens, "int32"), (-1,))], axis=1)
+    counts = ops.scatter(indices, ops.reshape(ops.cast(flags, "float32"), (-1,)), (batch, vocabulary))
+    return counts > 0
 
 
 def guard_logits(logits, tokens, index, no_repeat_ngram: int, repetition_penalty: float):
@@ -78,7 +125,7 @@ def guard_logits(logits, tokens, index, no_repeat_ngram: int, repetition_penalty
     positions = ops.arange(length)
     written = ops.logical_and(positions >= 1, positions < index)  # the reply's tokens, start token excluded
     if repetition_penalty != 1.0:
-        seen = ops.max(ops.one_hot(tokens, vocabulary) * ops.cast(written, "float32")[None, :, None], axis=1) > 0
+        seen = flagged_tokens(tokens, ops.broadcast_to(written[None, :], ops.shape(tokens)), vocabulary)
         penalised = ops.where(logits > 0, logits / repetition_penalty, logits * repetition_penalty)
         logits = ops.where(seen, penalised, logits)
     if no_repeat_ngram >= 2:
@@ -92,7 +139,7 @@ def guard_logits(logits, tokens, index, no_repeat_ngram: int, repetition_penalty
             match = match & (window == previous[:, None])
         match = match & (index - (n - 1) >= 1)
         completing = tokens[:, n - 1 :]
-        banned = ops.max(ops.one_hot(completing, vocabulary) * ops.cast(match, "float32")[:, :, None], axis=1) > 0
+        banned = flagged_tokens(completing, match, vocabulary)
         logits = ops.where(banned, ops.full_like(logits, -1e9), logits)
     return logits
 

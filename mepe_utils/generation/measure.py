@@ -248,6 +248,26 @@ class ControlMeter:
         """Each text's control values, read by ``text_model`` (a loaded text model)."""
         return self.levels(self.score_texts(text_model, texts))
 
+    def distances(self, scores: Mapping[str, np.ndarray], wanted: Sequence[Mapping[str, str]]) -> np.ndarray:
+        """(N,) how far each reply's scores lie outside the bands of the values it was asked for (0: all met).
+
+        A value's band is the score range :func:`level_value` maps to it (the lowest value below the
+        first threshold, the highest from the second, the middle one between); the distance adds up,
+        over the four controls, how far the score falls short of its band.
+
+        Args:
+            scores: from :meth:`scores` or :meth:`score_texts`.
+            wanted: each reply's requested control values.
+        """
+        total = np.zeros(len(wanted))
+        for name, values in CONTROLS.items():
+            low, high = self.thresholds[name]
+            bands = {values[0]: (0.0, low), values[1]: (low, high), values[2]: (high, 1.0)}
+            band = np.array([bands[controls[name]] for controls in wanted])
+            score = np.asarray(scores[name], dtype=np.float64)
+            total += np.maximum(band[:, 0] - score, 0.0) + np.maximum(score - band[:, 1], 0.0)
+        return total
+
     def levels(self, scores: Mapping[str, np.ndarray]) -> list[dict[str, str]]:
         """Each reply's control values from :meth:`scores`."""
         count = len(next(iter(scores.values())))

@@ -23,8 +23,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
 from mepe_utils import artifacts
-from mepe_utils.generation.decoding import DecodingConfig, GuardedSampler
+from mepe_utils.generation.decoding import REPLY_DECODING, DecodingConfig, GuardedSampler
 from mepe_utils.generation.measure import ControlMeter
 from mepe_utils.generation.prompt import PromptConfig, build_prompt
 from mepe_utils.generation.reply import Context, Reply, as_turns, latest_message
@@ -92,7 +94,7 @@ class T5Generator:
             text_model: the loaded text model (:class:`~mepe_utils.predictors.text.TextEmotionModel`);
                 refused unless it is the one the generator was trained with.
             persona_forward: the persona model's pass, for the control meter.
-            decoding: how replies are decoded (greedy, with the repetition rules, when None).
+            decoding: how replies are decoded (:data:`~mepe_utils.generation.decoding.REPLY_DECODING` when None).
 
         Raises:
             ModelFileError: the folder fails its checks or does not fit the text model.
@@ -103,7 +105,7 @@ class T5Generator:
         proto = (directory / TOKENIZER_ASSET).read_bytes()
         index = RetrievalIndex.load(directory / INDEX_ASSET)
         meter = ControlMeter.load(directory, manifest, persona_forward)
-        return cls(lm, proto, manifest, index, meter, text_model, decoding or DecodingConfig())
+        return cls(lm, proto, manifest, index, meter, text_model, decoding or REPLY_DECODING)
 
     def with_decoding(self, decoding: DecodingConfig) -> T5Generator:
         """The same model under another decoding (shares the weights)."""
@@ -132,6 +134,32 @@ class T5Generator:
             replies.extend(" ".join(str(text).split()) for text in outputs)
         return replies
 
+    def answer(
+        self, prompts: Sequence[str], controls: Sequence[Mapping[str, str]], seed: int = 0
+    ) -> tuple[list[str], dict[str, np.ndarray]]:
+        """Each prompt's reply under its requested controls, with the controls measured on it.
+
+        The decoding's ``candidates`` replies are written for each prompt and measured by the
+        control meter; the one closest to the requested values is kept
+        (:meth:`~mepe_utils.generation.measure.ControlMeter.distances`, ties to the first written;
+        an empty reply only when all are empty).
+
+        Args:
+            prompts: ready prompts (:meth:`prompt`).
+            controls: each prompt's requested control values.
+            seed: the sampling seed (ignored by greedy decoding).
+
+        Returns:
+            The replies, and each control's score on them (``{control: (N,)}``).
+        """
+        count = self.decoding.candidates
+        texts = self.complete([prompt for prompt in prompts for _ in range(count)], seed=seed)
+        scores = self.meter.score_texts(self.text_model, [text or "." for text in texts])
+        distances = self.meter.distances(scores, [wanted for wanted in controls for _ in range(count)])
+        distances[[not text for text in texts]] = np.inf
+        kept = distances.reshape(len(prompts), count).argmin(axis=1) + np.arange(len(prompts)) * count
+        return [texts[row] for row in kept], {name: values[kept] for name, values in scores.items()}
+
     def generate(self, context: Context, controls: Mapping[str, str], *, seed: int = 0) -> Reply:
         """A reply to ``context`` under ``controls``, decoded with ``seed`` (ignored by greedy decoding).
 
@@ -139,6 +167,6 @@ class T5Generator:
             MepeError: no words from the person in ``context``, or a control outside the schema.
         """
         prompt = self.prompt(context, controls)
-        text = self.complete([prompt], seed=seed)[0]
-        measured = self.meter.measure_texts(self.text_model, [text])[0] if text else {}
-        return Reply(text, self.name, dict(controls), measured, prompt)
+        texts, scores = self.answer([prompt], [controls], seed=seed)
+        measured = self.meter.levels(scores)[0] if texts[0] else {}
+        return Reply(texts[0], self.name, dict(controls), measured, prompt)
