@@ -41,7 +41,7 @@ _PERSON = (
     r"|teammate|guy|man|woman|girl|boy|person|bitch|bastard)"
 )
 _ABUSER = (
-    r"(?:he|she|they|he's|she's|someone|somebody|my\s+(?:\w+\s+)?(?:husband|wife|partner|boyfriend|girlfriend|dad"
+    r"(?:he|she|they|he's|she's|someone|somebody|my\s+(?:[\w']+\s+)?(?:husband|wife|partner|boyfriend|girlfriend|dad"
     r"|father|mom|mother|stepfather|stepdad|stepmother|stepmom|uncle|aunt|brother|sister|parents?|boss|coach"
     r"|teacher|ex))"
 )
@@ -63,7 +63,20 @@ CRISIS_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             rf"\b{_SUICIDE}\s+(?:note|plan|attempt|thoughts?)\b",
         ),
     ),
-    ("suicide", "want to die", (rf"\b{_WANT}\s+(?:to\s+)?die\b", r"\bwant(?:ed)?\s+to\s+be\s+dead\b")),
+    (
+        "suicide",
+        "want to die",
+        (
+            rf"\b{_WANT}\s+(?:to\s+)?die\b",
+            r"\bwant(?:ed)?\s+to\s+be\s+dead\b",
+            r"\bfeel(?:ing)?\s+like\s+dying\b",
+            r"\b(?:think|thinking|thought|thoughts)\s+(?:about|of)\s+(?:dying|killing\s+myself|ending\s+it)\b",
+            r"\bunalive\w*",
+            r"\b(?:stop|cease\s+to)\s+exist(?:ing)?\b",
+            r"\bwish\s+(?:i\s+had|i'?d)\s+never\s+been\s+born\b",
+            r"\bdone\s+with\s+(?:life|living|being\s+alive)\b(?!\s+(?:in|at|on|with|here|there)\b)",
+        ),
+    ),
     ("suicide", "end my life", (rf"\b(?:end|ending|take|taking|took)\s+(?:my\s+)?(?:own\s+)?{_LIFE}\b",)),
     ("suicide", "end it all", (r"\bend(?:ing)?\s+(?:it\s+all|it|things|everything)\b(?!\s+with\b)",)),
     (
@@ -98,7 +111,7 @@ CRISIS_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "better off dead",
         (
             r"\b(?:wish|rather)\s+(?:i\s+)?(?:was|were|be)\s+dead\b",
-            r"\bbetter\s+off\s+(?:dead|without\s+me)\b",
+            r"\bbetter\s+off\s+(?:dead|without\s+me)\b|\bwould\s+be\s+better\s+without\s+me\b",
             r"\b(?:better|easier)(?:\s+off)?\s+if\s+i\s+(?:died|was\s+dead|were\s+dead|was\s+gone|were\s+gone"
             r"|wasn'?t\s+here|weren'?t\s+here|wasn'?t\s+around|was\s+not\s+here)\b",
         ),
@@ -133,6 +146,10 @@ CRISIS_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             rf"\s+(?:\w+\s+)?{_PILLS}\b",
             rf"\bjump(?:ing)?\s+(?:off|from)\s+(?:the|a|my)\s+\w+|\b{_HEIGHTS}\b.{{0,50}}\bjump|\bjump\w*\b.{{0,30}}\b{_HEIGHTS}\b",
             r"\bnoose\b|\brope\s+(?:is\s+)?ready\b|\bhang\s+myself\b",
+            r"\b(?:jump|step|throw\s+myself|walk)\s+in\s+front\s+of\s+(?:a|the)\s+(?:train|bus|car|truck)\b",
+            r"\bdrive\s+(?:my\s+car\s+)?off\s+(?:a|the)\s+(?:cliff|bridge|road)\b",
+            r"\b(?:take|taking|swallow|swallowing)\s+(?:all\s+(?:of\s+)?my|a\s+bunch\s+of|too\s+many|the\s+whole\s+bottle\s+of)"
+            rf"\s+(?:\w+\s+)?{_PILLS}\b",
             r"\b(?:gun|pistol|knife|blade)\b.{0,60}\b(?:myself|my\s+head|my\s+wrists?)\b",
         ),
     ),
@@ -165,7 +182,8 @@ CRISIS_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             r"|hurting|touching|threatening|strangling|kicking|raping|abusing)\s+me\b",
             rf"\b{_ABUSER}\s+(?:\w+\s+)?(?:beats|hits|chokes|hurts|abuses|rapes|touches|kicks|strangles|choked|beat|hit"
             r"|raped|abused|kicked|strangled|molested)\s+me\b",
-            r"\b(?:being|been|getting|got)\s+(?:abused|beaten|beat\s+up|raped|molested|assaulted|strangled|choked)\b",
+            r"\b(?:being|been|getting|got|was|were)\s+(?:abused|beaten|beat\s+up|raped|molested|assaulted|strangled"
+            r"|choked)\b",
             r"\bthreaten\w*\s+to\s+(?:kill|hurt|beat)\s+me\b",
             r"\bwon'?t\s+let\s+me\s+(?:leave|go|out)\b|\blocked\s+me\s+in\b|\b(?:i'?m|i\s+am|being)\s+locked\s+in\b",
         ),
@@ -173,8 +191,13 @@ CRISIS_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 """``(category, name, alternatives)``: any alternative that matches means crisis language."""
 
-IDIOMS = r"\bkill\w*\s+myself\s+laugh\w*|\bshoot\s+(?:my|your|his|her|their)\s+shot\b|\bnot\s+suicidal\b"
-"""Phrases taken out of the text before the patterns are read ("killing myself laughing", "not suicidal")."""
+IDIOMS = (
+    r"\bkill\w*\s+myself\s+laugh\w*|\bshoot\s+(?:my|your|his|her|their)\s+shot\b|\bnot\s+suicidal\b"
+    r"|\b(?:haven'?t|have\s+not|never|don'?t|do\s+not|didn'?t)\s+(?:\w+\s+)?(?:thought|think|thinking)\s+(?:about|of)\s+"
+    r"(?:dying|suicide|killing\s+myself)\b"
+)
+"""Phrases taken out of the text before the patterns are read: idioms ("killing myself laughing") and denials
+("not suicidal", "I haven't thought about dying"); the rest of the message is still read."""
 NOT_CRISIS_PATTERNS: dict[str, str] = {
     "harm_to_others": r"\b(?:haha\w*|lol|lmao|jk|just\s+kidding|kidding)\b|😂|🤣",
     "self_harm": r"\b(?:by\s+accident|accidentally|cooking|chopping|slicing|shaving|slipped)\b",
