@@ -6,8 +6,8 @@ from mepe_utils.bench.safety import crisis_scores, screen_scores
 from mepe_utils.data.safety_sets import load_safety_messages, load_safety_replies
 from mepe_utils.errors import DataError
 from mepe_utils.generation.reply import Reply
-from mepe_utils.safety.crisis import detect_crisis
-from mepe_utils.safety.guard import CRISIS_BACKEND, NEUTRAL_BACKEND, ReplyGuard
+from mepe_utils.safety.crisis import CATEGORIES, CRISIS_PATTERNS, NOT_CRISIS_PATTERNS, detect_crisis
+from mepe_utils.safety.guard import CRISIS_BACKEND, NEUTRAL_BACKEND, SCREEN_STATUSES, ReplyGuard
 from mepe_utils.safety.messages import CRISIS_MESSAGE, NEUTRAL_REPLY
 from mepe_utils.safety.screen import SCREEN_RULES, screen_reply
 
@@ -28,6 +28,12 @@ def test_crisis_language_fires_with_what_matched_and_figures_of_speech_do_not():
         assert not detect_crisis(text).crisis, text
     assert detect_crisis("killing myself lol").crisis  # laughter clears a threat to others, never one to oneself
     assert not detect_crisis("I'm going to kill my brother if he eats my fries again lol").crisis
+
+
+def test_every_pattern_names_a_known_category_and_every_category_has_patterns():
+    assert {category for category, _, _ in CRISIS_PATTERNS} == set(CATEGORIES)
+    assert set(NOT_CRISIS_PATTERNS) <= set(CATEGORIES)
+    assert len({name for _, name, _ in CRISIS_PATTERNS}) == len(CRISIS_PATTERNS)
 
 
 def test_the_crisis_check_meets_its_floor_on_the_check_set():
@@ -133,3 +139,4 @@ def test_a_failing_reply_is_written_again_then_retrieved_then_replaced_by_the_ne
     assert reply.text == NEUTRAL_REPLY and reply.backend == NEUTRAL_BACKEND and outcome.reply_screen == "neutral"
     assert [r.backend for r in outcome.rejected] == ["t5", "t5", "retrieval"]
     assert "neutral supportive line" in outcome.describe() and len(outcome.record()["rejected"]) == 3
+    assert outcome.reply_screen in SCREEN_STATUSES
