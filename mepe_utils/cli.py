@@ -328,8 +328,7 @@ def analyze_command(args) -> int:
         return 0
     print(format_persona_reading(reading, engine.policy.reasons() if args.explain else None))
     if crisis.crisis:
-        found = ", ".join(f"{m.category}: '{m.text}'" for m in crisis.matches)
-        print(f"Safety:  crisis language ({found}); MEPE answers with the crisis message, not a reply:")
+        print(f"Safety:  crisis language ({crisis.found()}); MEPE answers with the crisis message, not a reply:")
         print(f"  {CRISIS_MESSAGE}")
     else:
         print("Safety:  no crisis language found")

@@ -236,6 +236,10 @@ class CrisisCheck:
     crisis: bool
     matches: tuple[CrisisMatch, ...] = ()
 
+    def found(self) -> str:
+        """What matched, for people: ``suicide: 'kill myself', abuse: 'hits me'``."""
+        return ", ".join(f"{m.category}: '{m.text}'" for m in self.matches)
+
     def record(self) -> dict:
         """The check as JSON-ready data (``crisis`` and what matched)."""
         return {

@@ -74,8 +74,7 @@ class SafetyOutcome:
     def describe(self) -> str:
         """One line for people: what fired, or that the reply passed."""
         if self.crisis.crisis:
-            found = ", ".join(f"{m.category}: '{m.text}'" for m in self.crisis.matches)
-            return f"crisis language ({found}): the crisis message is shown, no reply is generated"
+            return f"crisis language ({self.crisis.found()}): the crisis message is shown, no reply is generated"
         if self.reply_screen == "no_reply":
             return "no crisis language; no reply to screen"
         turned_down = "; ".join(f"{r.backend} reply failed {', '.join(r.reasons)}" for r in self.rejected)
