@@ -696,15 +696,49 @@ def demo_command(args) -> int:
 # --- entry point ----------------------------------------------------------------------------------
 
 
+USER_COMMANDS = ("demo", "analyze", "predict-text", "predict-face", "serve")
+"""What people run MEPE for, listed first in ``mepe --help`` (then training, benchmarks, tools)."""
+COMMAND_GROUPS = ("use", "training", "benchmarks", "tools")
+
+
+def command_group(name: str) -> str:
+    """The ``--help`` group of command ``name`` (one of :data:`COMMAND_GROUPS`)."""
+    if name in USER_COMMANDS:
+        return "use"
+    if name.startswith("train-"):
+        return "training"
+    if name.startswith("bench-"):
+        return "benchmarks"
+    return "tools"
+
+
+def help_order(names) -> list[str]:
+    """``names`` grouped as :data:`COMMAND_GROUPS`; user commands in :data:`USER_COMMANDS` order, others as registered."""
+
+    def key(name: str) -> tuple[int, int]:
+        group = command_group(name)
+        within = USER_COMMANDS.index(name) if group == "use" else 0
+        return COMMAND_GROUPS.index(group), within
+
+    return sorted(names, key=key)
+
+
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     """The ``mepe`` parser; only the ``chosen`` command's options are built (they may import its configs)."""
+    from mepe_utils import __version__
+
     parser = argparse.ArgumentParser(
         prog="mepe",
-        description="MEPE, the Multimodal Emotion Persona Engine: data, training, evaluation, benchmarks.",
+        description="MEPE, the Multimodal Emotion Persona Engine: read a person's emotion from text and a face "
+        "photo, and answer in the style their persona calls for.",
+        epilog="Commands are listed in groups: " + ", ".join(COMMAND_GROUPS) + ". "
+        "'mepe COMMAND --help' shows a command's options.",
     )
+    parser.add_argument("--version", action="version", version=f"mepe {__version__}")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (help_text, configure, function) in COMMANDS.items():
+    for name in help_order(COMMANDS):
+        help_text, configure, function = COMMANDS[name]
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
         if name == chosen:
             configure(sub)
@@ -716,7 +750,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     chosen = next((word for word in argv if word in COMMANDS), None)
     if chosen and "--debug" not in argv:
-        from mepe_utils.runtime import import_tensorflow_quietly
+        from mepe_utils.quiet_startup import import_tensorflow_quietly
 
         import_tensorflow_quietly()
     parser = build_parser(chosen)

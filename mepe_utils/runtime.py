@@ -17,8 +17,12 @@ SMOKE_ENV = "MEPE_SMOKE"
 DATA_ENV = "MEPE_DATA_DIR"
 ARTIFACTS_ENV = "MEPE_ARTIFACTS"
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-ASSETS_DIR = REPO_ROOT / "assets"
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+INSTALLED_ASSETS_DIR = PACKAGE_DIR / "assets"
+"""Where a wheel carries the shipped models (``setup.py`` copies ``assets/`` there when it builds one)."""
+ASSETS_DIR = INSTALLED_ASSETS_DIR if INSTALLED_ASSETS_DIR.is_dir() else REPO_ROOT / "assets"
+"""The shipped models and detectors: the repository's ``assets/`` in a clone, the package's copy in a wheel."""
 SHIPPED_MODELS_DIR = ASSETS_DIR / "models"
 
 
@@ -246,27 +250,3 @@ def dtype_policy(policy: str):
         yield
     finally:
         keras.config.set_dtype_policy(previous)
-
-
-def import_tensorflow_quietly() -> None:
-    """Imports TensorFlow with its C++ start-up log (oneDNN, CUDA probing) kept off stderr.
-
-    TensorFlow 2.20+ prints those lines before ``TF_CPP_MIN_LOG_LEVEL`` takes
-    effect, so a CLI error would otherwise not be one line. A failed import
-    still raises its Python exception. Nothing is imported when Keras runs on
-    another backend (JAX, PyTorch), where TensorFlow need not be installed.
-    """
-    import sys
-
-    if "tensorflow" in sys.modules or keras_backend() != "tensorflow":
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)

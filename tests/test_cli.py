@@ -15,6 +15,46 @@ def test_help_lists_the_subcommands():
     assert "data-summary" in result.stdout and "train-face" in result.stdout
 
 
+def test_help_lists_what_people_run_first_then_training_benchmarks_and_tools(capsys):
+    from mepe_utils.cli import COMMAND_GROUPS, COMMANDS, USER_COMMANDS, command_group, help_order
+
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines() if line.startswith("    ")]
+    listed = [name for name in listed if name in COMMANDS]
+    assert listed == help_order(COMMANDS)
+    groups = [COMMAND_GROUPS.index(command_group(name)) for name in listed]
+    assert groups == sorted(groups)
+    assert listed[: len([n for n in USER_COMMANDS if n in COMMANDS])] == [n for n in USER_COMMANDS if n in COMMANDS]
+    assert command_group("train-text") == "training" and command_group("bench-text") == "benchmarks"
+    assert command_group("render-docs") == "tools"
+
+
+def test_version_prints_the_package_version(capsys):
+    from mepe_utils import __version__
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"mepe {__version__}"
+
+
+@pytest.mark.slow
+def test_the_python_api_and_a_notebook_import_of_tensorflow_print_no_start_up_lines():
+    program = (
+        "import mepe_utils\n"
+        "import tensorflow as tf\n"
+        "print(int(tf.reduce_sum(tf.constant([1, 2]))))\n"
+        "from mepe_utils.predictors.face import FaceEmotionModel\n"
+        "FaceEmotionModel.load()\n"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "3"
+    assert result.stderr == ""
+
+
 def test_data_summary_counts_a_data_folder(tmp_path, capsys):
     write_fer_folder(tmp_path / "data" / "fer2013", per_class=1)
     write_goemotions_folder(tmp_path / "data" / "goemotions")
