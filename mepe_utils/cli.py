@@ -713,7 +713,7 @@ def command_group(name: str) -> str:
 
 
 def help_order(names) -> list[str]:
-    """``names`` grouped as :data:`COMMAND_GROUPS`; user commands in :data:`USER_COMMANDS` order, others as registered."""
+    """``names`` grouped as :data:`COMMAND_GROUPS`: user commands in :data:`USER_COMMANDS` order, others as added."""
 
     def key(name: str) -> tuple[int, int]:
         group = command_group(name)
