@@ -310,8 +310,12 @@ def _configure_analyze(parser):
     parser.add_argument("--text-model", help="its text model (default: assets/models/text)")
     parser.add_argument("--face-model", help="its face model (default: assets/models/face)")
     parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
-    parser.add_argument("--json", action="store_true", help="print a JSON record instead of a table")
-    parser.add_argument("--embedding", action="store_true", help="include the embeddings in --json output")
+    parser.add_argument(
+        "--batch", metavar="SOURCE",
+        help="read many: a CSV/JSONL file (columns 'text' and/or 'photo') or a folder (photos, with the .txt of "
+        "the same name as their text, and .txt files alone)",
+    )  # fmt: skip
+    _output_args(parser, "input")
 
 
 @command("analyze", "read a sentence and/or a photo: fused emotions, the persona and its controls", _configure_analyze)
@@ -321,8 +325,16 @@ def analyze_command(args) -> int:
     from mepe_utils.safety.messages import CRISIS_MESSAGE
 
     engine = PersonaEngine.load(**_engine_models(args))
+    if args.batch:
+        return _analyze_batch(engine, args)
     reading = engine.analyze(args.text, Path(args.photo) if args.photo else None, face=args.face)
     crisis = detect_crisis(args.text) if args.text is not None else CrisisCheck(False)
+    if args.output:
+        from mepe_utils.batch import write_jsonl
+
+        write_jsonl(args.output, [{**persona_record(reading, args.embedding), "safety": crisis.record()}])
+        print(f"wrote 1 record to {args.output}")
+        return 0
     if args.json:
         print(json.dumps({**persona_record(reading, args.embedding), "safety": crisis.record()}, indent=1))
         return 0
@@ -333,6 +345,35 @@ def analyze_command(args) -> int:
     else:
         print("Safety:  no crisis language found")
     return 0
+
+
+def _analyze_batch(engine, args) -> int:
+    """``analyze --batch``: one record per input; an input that cannot be read gets an error record (exit 2)."""
+    from mepe_utils.batch import analyze_items, progress, report
+    from mepe_utils.persona.engine import format_persona_reading, persona_record
+    from mepe_utils.safety.crisis import CrisisCheck, detect_crisis
+
+    if args.text is not None or args.photo is not None:
+        raise MepeError("--batch reads its inputs from SOURCE: leave out --text and --photo")
+    items = analyze_items(args.batch)
+    records, tables, failed = [], [], 0
+    for item in progress(items, len(items), f"analyzing {len(items)} inputs"):
+        try:
+            if item.error:
+                raise MepeError(item.error)
+            reading = engine.analyze(item.text, item.photo, face=args.face)
+        except MepeError as error:
+            print(item.error_line(str(error)), file=sys.stderr)
+            records.append(item.error_record(str(error)))
+            failed += 1
+            continue
+        crisis = detect_crisis(item.text) if item.text is not None else CrisisCheck(False)
+        records.append({"source": item.source, **persona_record(reading, args.embedding), "safety": crisis.record()})
+        safety = f"crisis language ({crisis.found()})" if crisis.crisis else "no crisis language found"
+        tables.append(f"== {item.source}\n{format_persona_reading(reading)}\nSafety:  {safety}")
+    if not report(records, args.output, args.json) and tables:
+        print("\n\n".join(tables))
+    return 2 if failed else 0
 
 
 def _engine_models(args) -> dict[str, Path]:
@@ -516,55 +557,97 @@ def bench_llm_selection_command(args) -> int:
 # --- inference ------------------------------------------------------------------------------------
 
 
-def _configure_predict_text(parser):
-    parser.add_argument("texts", nargs="+", metavar="TEXT", help="one or more texts (quote each)")
-    parser.add_argument("--model", help="MEPE saved text model (default: assets/models/text)")
+def _output_args(parser: argparse.ArgumentParser, what: str) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON records instead of a table")
-    parser.add_argument("--embedding", action="store_true", help="include the embedding in --json output")
+    parser.add_argument("--output", metavar="FILE.jsonl", help=f"write one JSON record per {what} to this file")
+    parser.add_argument("--embedding", action="store_true", help="include the embeddings in JSON records")
 
 
-@command("predict-text", "read the emotions in one or more texts", _configure_predict_text)
+TEXT_CHUNK = 64
+"""Texts ``predict-text`` reads per model call (the progress bar moves per chunk)."""
+
+
+def _configure_predict_text(parser):
+    parser.add_argument("texts", nargs="*", metavar="TEXT", help="one or more texts (quote each)")
+    parser.add_argument(
+        "--file", action="append", default=[], metavar="SOURCE",
+        help="also read the texts of a CSV/JSONL file (column 'text') or a folder of .txt files (repeatable)",
+    )  # fmt: skip
+    parser.add_argument("--model", help="MEPE saved text model (default: assets/models/text)")
+    _output_args(parser, "text")
+
+
+@command("predict-text", "read the emotions in texts, a CSV/JSONL file or a folder of .txt files",
+         _configure_predict_text)  # fmt: skip
 def predict_text_command(args) -> int:
+    """Reads every text; a text that cannot be read gets an error record (one line on stderr) and the others
+    go on (exit 2)."""
+    from mepe_utils.batch import progress, report, text_items
+    from mepe_utils.errors import TextInputError
     from mepe_utils.predictors.report import format_text_readings, reading_record
-    from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel
+    from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel, text_problem
 
-    readings = TextEmotionModel.load(args.model or SHIPPED_TEXT_MODEL).predict(args.texts)
-    if args.json:
-        print(json.dumps([reading_record(r, args.embedding) for r in readings], indent=1))
-    else:
-        print(format_text_readings(readings))
-    return 0
+    items = text_items(args.texts, args.file)
+    if not items:
+        raise TextInputError("no texts given: pass TEXT arguments or --file SOURCE")
+    model = TextEmotionModel.load(args.model or SHIPPED_TEXT_MODEL)
+    problems = [item.error or text_problem(item.text) for item in items]
+    readable = [row for row, problem in enumerate(problems) if problem is None]
+    chunks = [readable[start : start + TEXT_CHUNK] for start in range(0, len(readable), TEXT_CHUNK)]
+    readings = {}
+    for chunk in progress(chunks, len(chunks), f"reading {len(readable)} texts"):
+        readings.update(zip(chunk, model.predict([items[row].text for row in chunk])))
+    records = [
+        items[row].error_record(problem) if problem else {"source": items[row].source,
+                                                          **reading_record(readings[row], args.embedding)}
+        for row, problem in enumerate(problems)
+    ]  # fmt: skip
+    for row, problem in enumerate(problems):
+        if problem:
+            print(items[row].error_line(problem), file=sys.stderr)
+    if not report(records, args.output, args.json) and readings:
+        print(format_text_readings([readings[row] for row in readable]))
+    return 2 if any(problems) else 0
 
 
 def _configure_predict_face(parser):
     from mepe_utils.vision.detection import DETECTORS
 
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="one or more photos")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="photos, folders of photos, or CSV/JSONL files with a 'photo' column")  # fmt: skip
     parser.add_argument("--model", help="MEPE saved face model (default: assets/models/face)")
     parser.add_argument("--detector", choices=DETECTORS, default=DETECTORS[0], help="face detector (default: yunet)")
     parser.add_argument("--largest", action="store_true", help="read only the largest face of each photo")
-    parser.add_argument("--json", action="store_true", help="print JSON records instead of a table")
-    parser.add_argument("--embedding", action="store_true", help="include the embeddings in --json output")
+    _output_args(parser, "photo")
 
 
-@command("predict-face", "find every face in photos and read its emotion", _configure_predict_face)
+@command("predict-face", "find every face in photos, folders or photo lists and read its emotion",
+         _configure_predict_face)  # fmt: skip
 def predict_face_command(args) -> int:
-    """Reads each photo; a photo that cannot be read gets one line on stderr and the others go on (exit 2)."""
+    """Reads each photo; a photo that cannot be read gets an error record (one line on stderr) and the others
+    go on (exit 2)."""
+    from mepe_utils.batch import photo_items, progress, report
     from mepe_utils.errors import ImageError
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotionModel
     from mepe_utils.predictors.report import format_face_readings, reading_record
 
+    items = photo_items(args.paths)
     model = FaceEmotionModel.load(args.model or SHIPPED_FACE_MODEL, detector=args.detector)
-    readings, failed = [], 0
-    for path in args.paths:
+    readings, records, failed = [], [], 0
+    for item in progress(items, len(items), f"reading {len(items)} photos"):
         try:
-            readings += model.predict(Path(path), largest_only=args.largest)
+            if item.error:
+                raise ImageError(item.error)
+            (reading,) = model.predict(item.photo, largest_only=args.largest)
         except ImageError as error:
-            print(f"error: {error}", file=sys.stderr)
+            print(item.error_line(str(error)), file=sys.stderr)
+            records.append(item.error_record(str(error)))
             failed += 1
-    if args.json:
-        print(json.dumps([reading_record(r, args.embedding) for r in readings], indent=1))
-    elif readings:
+            continue
+        readings.append(reading)
+        record = reading_record(reading, args.embedding)
+        records.append({"source": item.source, "photo": record.pop("source"), **record})
+    if not report(records, args.output, args.json) and readings:
         print(format_face_readings(readings))
     return 2 if failed else 0
 

@@ -37,7 +37,9 @@ def test_predict_text_prints_a_table_and_json(tiny_text_model_dir, capsys):
     assert "embedding" not in record and "sentence_vector" not in record
 
 
-@pytest.mark.parametrize(("text", "message"), [("", "text 0: the text is empty"), ("   ", "text 0: the text is empty")])
+@pytest.mark.parametrize(
+    ("text", "message"), [("", "argument 1: the text is empty"), ("   ", "argument 1: the text is empty")]
+)
 def test_predict_text_refuses_empty_text_in_one_line(tiny_text_model_dir, capsys, text, message):
     assert main(["predict-text", text, "--model", str(tiny_text_model_dir)]) == 2
     error = capsys.readouterr().err
@@ -62,12 +64,13 @@ def test_predict_face_reports_faces_and_missing_faces(tiny_face_model_dir, photo
     ("name", "message"),
     [
         ("absent.jpg", "no such file"),
-        (".", "is a directory"),
+        ("empty_folder", "no photos in folder"),
         ("notes.txt", "not an image"),
         ("truncated.jpg", "truncated or corrupt"),
     ],
 )
 def test_predict_face_bad_paths_fail_in_one_line(tiny_face_model_dir, photos, capsys, name, message):
+    (photos / "empty_folder").mkdir(exist_ok=True)
     assert main(["predict-face", str(photos / name), "--model", str(tiny_face_model_dir)]) == 2
     error = capsys.readouterr().err
     assert message in error and "Traceback" not in error
@@ -142,4 +145,5 @@ def test_a_fresh_process_prints_exactly_one_error_line(tiny_text_model_dir):
         env=environment,
     )
     assert done.returncode == 2
-    assert done.stderr.strip() == "error: text 0: the text is empty or whitespace only"  # no TensorFlow start-up log
+    # one line: no TensorFlow start-up log
+    assert done.stderr.strip() == "error: argument 1: the text is empty or whitespace only"

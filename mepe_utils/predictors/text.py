@@ -50,11 +50,19 @@ def check_texts(texts: str | Sequence[str]) -> list[str]:
     if not texts:
         raise TextInputError("no texts given")
     for position, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TextInputError(f"text {position}: expected a str, got {type(text).__name__}")
-        if not text.strip():
-            raise TextInputError(f"text {position}: the text is empty or whitespace only")
+        problem = text_problem(text)
+        if problem:
+            raise TextInputError(f"text {position}: {problem}")
     return texts
+
+
+def text_problem(text) -> str | None:
+    """Why ``text`` cannot be read (not a str, empty or whitespace only), or None when it can."""
+    if not isinstance(text, str):
+        return f"expected a str, got {type(text).__name__}"
+    if not text.strip():
+        return "the text is empty or whitespace only"
+    return None
 
 
 @dataclass
