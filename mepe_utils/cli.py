@@ -776,6 +776,38 @@ def demo_command(args) -> int:
     return 0
 
 
+def _configure_serve(parser):
+    from mepe_utils.app import DEFAULT_HOST, DEFAULT_PORT
+    from mepe_utils.pipeline import BACKENDS
+
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to listen on [{DEFAULT_HOST}: this machine only]"
+    )
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port [{DEFAULT_PORT}]")
+    parser.add_argument("--share", action="store_true", help="also ask Gradio for a public link (needs internet)")
+    parser.add_argument("--generator", choices=BACKENDS, default="t5", help="who writes the reply [t5]")
+    parser.add_argument("--greedy", action="store_true", help="greedy decoding instead of the default sampling")
+    parser.add_argument("--generator-model", help="MEPE saved generator (default: assets/models/generator)")
+    parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
+    parser.add_argument("--text-model", help="its text model (default: assets/models/text)")
+    parser.add_argument("--face-model", help="its face model (default: assets/models/face)")
+    parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
+
+
+@command("serve", "the web demo (Gradio): a text box, a photo or webcam, and MEPE's reading and reply",
+         _configure_serve)  # fmt: skip
+def serve_command(args) -> int:
+    from mepe_utils.app import import_gradio, serve
+    from mepe_utils.generation.decoding import DecodingConfig
+    from mepe_utils.pipeline import MepePipeline
+
+    import_gradio()  # the missing extra is named before the models load
+    decoding = DecodingConfig(method="greedy") if args.greedy else None
+    pipeline = MepePipeline.load(args.generator, args.generator_model, decoding=decoding, **_engine_models(args))
+    serve(pipeline, args.host, args.port, args.share)
+    return 0
+
+
 # --- entry point ----------------------------------------------------------------------------------
 
 
