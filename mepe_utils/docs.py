@@ -23,6 +23,7 @@ from pathlib import Path
 
 from mepe_utils import artifacts
 from mepe_utils.data.face_degrade import DEGRADATIONS
+from mepe_utils.notebook_setup import rendered_notebooks
 from mepe_utils.runtime import REPO_ROOT, SHIPPED_MODELS_DIR
 
 DOCS_DIR = REPO_ROOT / "docs"
@@ -370,7 +371,8 @@ def render_card(model_dir: Path, context: dict, template: Path) -> str:
 
 
 def rendered_files(root: Path = REPO_ROOT) -> dict[Path, str]:
-    """``{path: content}`` of every rendered file: the README and each shipped model's card."""
+    """``{path: content}`` of every rendered file: the README, each shipped model's card, and the notebooks'
+    badges and setup cell (:mod:`mepe_utils.notebook_setup`)."""
     context = render_context(root / "results", root / "assets" / "models")
     files = {root / "README.md": render_readme((root / "README.md").read_text(), context)}
     for name in SHIPPED_CARDS:
@@ -378,6 +380,7 @@ def rendered_files(root: Path = REPO_ROOT) -> dict[Path, str]:
         files[model_dir / artifacts.CARD_FILE] = render_card(
             model_dir, context, root / "docs" / "model_cards" / f"{name}.md"
         )
+    files.update(rendered_notebooks(root))
     return files
 
 

@@ -89,6 +89,33 @@ def resolve_artifacts_dir(path: str | os.PathLike | None = None) -> Path:
     return folder
 
 
+def runtime_report() -> str:
+    """What a notebook runs on, in a few lines: MEPE, the runtime, the GPU, the data and where artifacts go.
+
+    On Colab it says how to keep artifacts on Google Drive; without a GPU, how to run in smoke mode.
+    """
+    from mepe_utils import __version__
+
+    where = "Colab" if in_colab() else "Kaggle" if in_kaggle() else "local"
+    gpu = _first_gpu()
+    data = resolve_data_dir(required=False)
+    lines = [
+        f"MEPE {__version__} from {PACKAGE_DIR.parent} | runtime: {where} | Keras backend: {keras_backend()}",
+        f"GPU: {gpu[0]}" if gpu else "GPU: none (training is slow on a CPU; MEPE_SMOKE=1 runs a quick smoke version)",
+        f"data: {data}"
+        if data
+        else f"data: no local folder (set {DATA_ENV}); GoEmotions comes from the Hugging Face "
+        "hub, FER-2013 from Kaggle",
+        f"smoke mode: {is_smoke()}",
+    ]
+    if in_colab() and not Path("/content/drive/MyDrive").is_dir():
+        lines.append(
+            "artifacts: ./artifacts, lost with the runtime; to keep them run "
+            "`from google.colab import drive; drive.mount('/content/drive')` (they then go to MyDrive/mepe)"
+        )
+    return "\n".join(lines)
+
+
 def set_seed(seed: int) -> None:
     """Seeds Python, NumPy and Keras/TensorFlow in one call."""
     random.seed(seed)

@@ -16,6 +16,8 @@
 # %% [markdown]
 # # Phase 2: reading emotion from a face
 #
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/mepe-project/mepe/blob/main/phase2_face_emotion/phase2_face_emotion.ipynb) [![Open In Kaggle](https://kaggle.com/static/images/open-in-kaggle.svg)](https://kaggle.com/kernels/welcome?src=https://github.com/mepe-project/mepe/blob/main/phase2_face_emotion/phase2_face_emotion.ipynb)
+#
 # MEPE's face half: a residual CNN trained on **FER-2013** (35,887 gray 48x48
 # faces, 7 emotions), and the photo pipeline that turns a real picture into the
 # 48x48 crop the CNN expects. Everything here is a call into `mepe_utils`; this
@@ -25,22 +27,49 @@
 # `PrivateTest` once. Set `MEPE_SMOKE=1` to run it in a minute on a CPU (tiny
 # data, one epoch, tiny model), as CI does.
 #
-# **Colab / Kaggle**: open this notebook from a clone of the repository
-# (`git clone <repo> && cd <repo>`); the first cell installs it. FER-2013 comes
-# from `MEPE_DATA_DIR`, the Kaggle input `/kaggle/input/fer2013`, or a
-# `kagglehub` download of `msambare/fer2013` (Kaggle credentials needed on Colab).
+# **Colab / Kaggle**: open it with the badge above; the first cell clones and
+# installs MEPE and reports the GPU. FER-2013 comes from `MEPE_DATA_DIR`, the
+# Kaggle input `/kaggle/input/fer2013` (add the dataset `msambare/fer2013` to
+# the Kaggle notebook), or on Colab a `kagglehub` download, which reads
+# `KAGGLE_USERNAME` and `KAGGLE_KEY` from the notebook's Colab secrets and says
+# what to set when they are missing.
 
 # %%
+# MEPE setup, the same first cell in every notebook (rendered from docs/notebook_setup.py by `mepe render-docs`).
+# Inside a clone it uses the clone; opened from GitHub on Colab or Kaggle it clones MEPE's repository first.
+# Either way it installs MEPE when it is not installed, then reports the runtime, the GPU and the data.
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "pyproject.toml").is_file())
+MEPE_REPOSITORY = "https://github.com/mepe-project/mepe"  # from pyproject.toml; $MEPE_REPOSITORY overrides it
+
+
+def find_clone(start: Path) -> Path | None:
+    """The MEPE clone that holds ``start``, if any."""
+    for folder in [start, *start.parents]:
+        if (folder / "pyproject.toml").is_file() and (folder / "mepe_utils").is_dir():
+            return folder
+    return None
+
+
+ROOT = find_clone(Path.cwd())
+if ROOT is None:  # a fresh Colab/Kaggle runtime, opened from GitHub
+    ROOT = Path.cwd() / "mepe"
+    if not (ROOT / "mepe_utils").is_dir():
+        repository = os.environ.get("MEPE_REPOSITORY", MEPE_REPOSITORY)
+        subprocess.check_call(["git", "clone", "--quiet", "--depth", "1", repository, str(ROOT)])
 try:
     import mepe_utils  # noqa: F401
-except ImportError:  # a fresh Colab/Kaggle runtime: install this repository
-    subprocess.check_call([sys.executable, "-m", "pip", "install", "-q", "-e", str(ROOT)])
-    sys.path.insert(0, str(ROOT))
+except ImportError:
+    subprocess.check_call([sys.executable, "-m", "pip", "install", "--quiet", "--editable", str(ROOT)])
+    sys.path.insert(0, str(ROOT))  # this kernel started before the install
+    import mepe_utils  # noqa: F401
+
+from mepe_utils.runtime import runtime_report
+
+print(runtime_report())
 
 # %%
 import matplotlib.pyplot as plt

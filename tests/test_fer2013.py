@@ -126,3 +126,42 @@ def test_real_fer2013_has_the_canonical_counts(real_data_dir):
     for usage, counts in expected.items():
         assert list(data.split(usage).class_counts().values()) == counts
     assert len(data) == 35887
+
+
+def _fake_colab(monkeypatch, secrets: dict):
+    import sys
+    import types
+
+    class SecretNotFoundError(Exception):
+        pass
+
+    def get(name):
+        if name not in secrets:
+            raise SecretNotFoundError(name)
+        return secrets[name]
+
+    colab = types.ModuleType("google.colab")
+    colab.userdata = types.SimpleNamespace(get=get)
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    monkeypatch.setattr("mepe_utils.runtime.in_colab", lambda: True)
+    for name in ("KAGGLE_USERNAME", "KAGGLE_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_kaggle_credentials_come_from_colab_secrets(monkeypatch):
+    import os
+
+    from mepe_utils.data.fer2013 import kaggle_credentials_from_colab
+
+    _fake_colab(monkeypatch, {"KAGGLE_USERNAME": "someone", "KAGGLE_KEY": "abc123"})
+    kaggle_credentials_from_colab()
+    assert os.environ["KAGGLE_USERNAME"] == "someone" and os.environ["KAGGLE_KEY"] == "abc123"
+
+
+def test_missing_kaggle_credentials_on_colab_name_what_to_set(monkeypatch):
+    from mepe_utils.data.fer2013 import kaggle_credentials_from_colab
+    from mepe_utils.errors import DataError
+
+    _fake_colab(monkeypatch, {"KAGGLE_USERNAME": "someone"})
+    with pytest.raises(DataError, match="KAGGLE_USERNAME and KAGGLE_KEY: add them as Colab secrets"):
+        kaggle_credentials_from_colab()

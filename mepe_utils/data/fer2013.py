@@ -186,6 +186,36 @@ KAGGLE_DATASET = "msambare/fer2013"
 """The Kaggle dataset with the folder layout (``train|test/<class>/*.jpg``)."""
 
 
+KAGGLE_CREDENTIALS = ("KAGGLE_USERNAME", "KAGGLE_KEY")
+
+
+def kaggle_credentials_from_colab() -> None:
+    """On Colab, reads the Kaggle credentials ``kagglehub`` needs from the notebook's secrets into the environment.
+
+    Does nothing outside Colab or when both are already set.
+
+    Raises:
+        DataError: on Colab, a credential is neither set nor a secret this notebook may read (the message
+            says what to set, and where).
+    """
+    from mepe_utils.runtime import in_colab
+
+    missing = [name for name in KAGGLE_CREDENTIALS if not os.environ.get(name)]
+    if not missing or not in_colab():
+        return
+    from google.colab import userdata
+
+    for name in missing:
+        try:
+            os.environ[name] = userdata.get(name)
+        except Exception:  # SecretNotFoundError, NotebookAccessError: the message below says what to do
+            raise DataError(
+                f"FER-2013 downloads from Kaggle, which needs {' and '.join(KAGGLE_CREDENTIALS)}: add them as Colab "
+                "secrets (the key icon in the left bar; values from kaggle.com > Settings > API > Create New Token) "
+                "and let this notebook read them, or upload FER-2013 and set MEPE_DATA_DIR"
+            ) from None
+
+
 def locate_fer2013(path: str | Path | None = None, *, download: bool = False) -> Path:
     """Finds FER-2013 on this machine, or downloads it from Kaggle when allowed.
 
@@ -208,6 +238,7 @@ def locate_fer2013(path: str | Path | None = None, *, download: bool = False) ->
     if download:
         import kagglehub
 
+        kaggle_credentials_from_colab()
         return Path(kagglehub.dataset_download(KAGGLE_DATASET))
     tried = ", ".join(str(c) for c in candidates)
     raise DataError(f"FER-2013 not found (tried {tried}); set MEPE_DATA_DIR or allow the Kaggle download")
