@@ -722,12 +722,13 @@ def _configure_render_docs(parser):
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when a rendered file is stale")
 
 
-@command("render-docs", "render the README's results and the model cards from results/*.json", _configure_render_docs)
+@command("render-docs", "render the README's results, model cards, notebook setup cells and architecture diagram",
+         _configure_render_docs)  # fmt: skip
 def render_docs_command(args) -> int:
-    from mepe_utils.docs import render_docs, rendered_files
+    from mepe_utils.docs import render_docs, stale_files
 
     if args.check:
-        stale = [path for path, content in rendered_files().items() if path.read_text() != content]
+        stale = stale_files()
         for path in stale:
             print(f"stale: {path} (run: mepe render-docs)")
         return 1 if stale else 0

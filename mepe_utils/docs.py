@@ -22,6 +22,7 @@ import string
 from pathlib import Path
 
 from mepe_utils import artifacts
+from mepe_utils.architecture import ARCHITECTURE_PNG, architecture_is_current, render_architecture
 from mepe_utils.data.face_degrade import DEGRADATIONS
 from mepe_utils.notebook_setup import rendered_notebooks
 from mepe_utils.runtime import REPO_ROOT, SHIPPED_MODELS_DIR
@@ -31,10 +32,10 @@ RESULTS_DIR = REPO_ROOT / "results"
 README = REPO_ROOT / "README.md"
 RESULTS_BEGIN = "<!-- results: rendered by `mepe render-docs` from docs/readme_results.md; do not edit here -->"
 RESULTS_END = "<!-- end of rendered results -->"
-SHIPPED_CARDS = ("face", "text", "fusion", "generator")
+SHIPPED_CARDS = ("face", "text", "fusion", "generator", "persona")
 """Shipped models whose ``MODEL_CARD.md`` notes come from ``docs/model_cards/<name>.md``."""
-SHIPPED_MANIFESTS = (*SHIPPED_CARDS, "persona")
-"""Shipped models whose manifests the templates may name (the persona card is written by its trainer)."""
+SHIPPED_MANIFESTS = SHIPPED_CARDS
+"""Shipped models whose manifests the templates may name."""
 GENERATOR_BACKENDS = {
     "t5": "T5 (shipped), the policy's controls",
     "retrieval": "retrieval of ESConv train replies, same controls",
@@ -385,10 +386,20 @@ def rendered_files(root: Path = REPO_ROOT) -> dict[Path, str]:
 
 
 def render_docs(root: Path = REPO_ROOT) -> list[Path]:
-    """Writes every rendered file that changed (atomically); returns the paths written."""
+    """Writes every rendered file that changed (atomically), and the architecture diagram when its spec
+    changed; returns the paths written."""
     written = []
     for path, content in rendered_files(root).items():
         if not path.is_file() or path.read_text() != content:
             artifacts.write_text_atomic(path, content)
             written.append(path)
-    return written
+    diagram = render_architecture(root)
+    return written + ([diagram] if diagram else [])
+
+
+def stale_files(root: Path = REPO_ROOT) -> list[Path]:
+    """The rendered files (and the architecture diagram) that ``render_docs`` would change."""
+    stale = [
+        path for path, content in rendered_files(root).items() if not path.is_file() or path.read_text() != content
+    ]
+    return stale + ([] if architecture_is_current(root) else [root / ARCHITECTURE_PNG])
