@@ -737,6 +737,31 @@ def render_docs_command(args) -> int:
     return 0
 
 
+def _configure_run_notebooks(parser):
+    parser.add_argument("notebooks", nargs="*", metavar="NOTEBOOK", help="the .ipynb files (default: all five)")
+    parser.add_argument("--full", action="store_true", help="train for real (needs a GPU); default: smoke mode")
+    _data_dir_arg(parser, "the data folder the notebooks read")
+
+
+@command("run-notebooks", "execute the phase notebooks top to bottom and save them with their outputs",
+         _configure_run_notebooks)  # fmt: skip
+def run_notebooks_command(args) -> int:
+    from mepe_utils.notebook_runs import run_notebook
+    from mepe_utils.notebook_setup import notebooks
+    from mepe_utils.runtime import REPO_ROOT, resolve_data_dir
+
+    data_dir = resolve_data_dir(args.data_dir)
+    paths = [Path(p) for p in args.notebooks] or notebooks(REPO_ROOT)
+    for path in paths:
+        if path.suffix != ".ipynb" or not path.is_file():
+            raise MepeError(f"{path}: not a notebook (.ipynb) file")
+    for path in paths:
+        print(f"running {path} ({'full' if args.full else 'smoke mode'}) ...", flush=True)
+        seconds = run_notebook(path, smoke=not args.full, data_dir=data_dir, command=_command_line())
+        print(f"wrote {path} ({seconds:.0f} s)")
+    return 0
+
+
 # --- demo -----------------------------------------------------------------------------------------
 
 

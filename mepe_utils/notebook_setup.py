@@ -99,7 +99,7 @@ def render_ipynb(text: str, badges: str, cell: str) -> str:
     lines = _with_badges("".join(markdown["source"]).split("\n"), badges)
     markdown["source"] = _source(lines)
     code["source"] = _source(cell.split("\n"))
-    return json.dumps(notebook, indent=1, ensure_ascii=False) + "\n"
+    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"  # as nbformat writes it
 
 
 def _source(lines: list[str]) -> list[str]:

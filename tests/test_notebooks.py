@@ -1,4 +1,5 @@
-"""The phase notebooks: paired with their py:percent source, stored without outputs, and run in smoke mode.
+"""The phase notebooks: paired with their py:percent source, committed with the outputs of one recorded run
+of their current cells (``mepe run-notebooks``), and run again in smoke mode here, in memory (never written).
 
 The run uses the kernel's own matplotlib backend (no ``MPLBACKEND``), as on
 Colab and Kaggle, and every cell that draws must show an image.
@@ -21,14 +22,37 @@ def _sources(notebook):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_matches_its_percent_script_and_has_no_outputs(path):
+def test_notebook_matches_its_percent_script_and_shows_one_recorded_run_of_its_cells(path):
+    from mepe_utils.notebook_runs import RUN_KEY, run_problems
+
     script = path.with_suffix(".py")
     assert script.is_file(), f"{path.name} must be paired with {script.name} (jupytext py:percent)"
     notebook = nbformat.read(path, as_version=4)
     assert _sources(notebook) == _sources(jupytext.read(script)), f"run: jupytext --sync {script}"
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            assert not cell.outputs and cell.execution_count is None, f"{path.name}: strip outputs before committing"
+    assert not run_problems(notebook), f"{path.name}: {run_problems(notebook)}"
+    run = notebook.metadata[RUN_KEY]
+    assert run["hardware"] and isinstance(run["smoke"], bool)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.outputs for cell in code[:1]), f"{path.name}: the setup cell shows no runtime report"
+    report = "".join(output.get("text", "") for output in code[0].outputs)
+    assert f"smoke mode: {run['smoke']}" in report and "CPU:" in report and "GPU:" in report
+
+
+def test_run_problems_name_a_changed_story_a_partial_run_and_a_missing_record():
+    from mepe_utils.notebook_runs import RUN_KEY, run_problems, story_sha256
+
+    cells = [nbformat.v4.new_markdown_cell("# T"), nbformat.v4.new_code_cell("setup", execution_count=1),
+             nbformat.v4.new_code_cell("x = 1", execution_count=2)]  # fmt: skip
+    notebook = nbformat.v4.new_notebook(cells=cells)
+    assert run_problems(notebook) == ["no recorded run (run: mepe run-notebooks)"]
+    notebook.metadata[RUN_KEY] = {"executed_utc": "t", "hardware": "h", "smoke": True, "data": "d", "seconds": 1,
+                                  "command": "c", "story_sha256": story_sha256(notebook)}  # fmt: skip
+    assert run_problems(notebook) == []
+    notebook.cells[2].source = "x = 2"
+    assert run_problems(notebook) == ["its cells changed after the recorded run (run: mepe run-notebooks)"]
+    notebook.metadata[RUN_KEY]["story_sha256"] = story_sha256(notebook)
+    notebook.cells[2].execution_count = None
+    assert run_problems(notebook) == ["its code cells were not all run, in order, in one pass"]
 
 
 @pytest.mark.slow
