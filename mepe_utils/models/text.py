@@ -116,13 +116,18 @@ def build_text_classifier(backbone, config: TextModelConfig | None = None) -> ke
     return keras.Model(inputs, outputs, name="mepe_text_classifier")
 
 
-def predict_bucketed(model, features: dict[str, np.ndarray], batch_size: int = 128) -> dict[str, np.ndarray]:
+def predict_bucketed(
+    model, features: dict[str, np.ndarray], batch_size: int = 128, *, forward=None
+) -> dict[str, np.ndarray]:
     """Runs a text model over tokenised texts in length-sorted, width-trimmed batches.
 
     Args:
         model: a model with dict outputs (:func:`build_text_classifier`, or its ``with_embedding`` view).
         features: from :func:`~mepe_utils.data.text_batches.tokenize`.
         batch_size: texts per call.
+        forward: a :func:`dynamic_forward` of ``model``: each batch is then trimmed to its longest text
+            (one traced graph serves every width); without it, to the bucket width that holds it, and
+            ``model.predict_on_batch`` runs it (a graph per width).
 
     Returns:
         ``{output name: (N, ...) array}`` in the original row order.
@@ -133,13 +138,43 @@ def predict_bucketed(model, features: dict[str, np.ndarray], batch_size: int = 1
     outputs: dict[str, list[np.ndarray]] = {}
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
-        width = int(widths[np.searchsorted(widths, lengths[rows].max())])
+        longest = int(lengths[rows].max())
+        width = max(longest, 1) if forward is not None else int(widths[np.searchsorted(widths, longest)])
         batch = {name: value[rows, :width] for name, value in features.items()}
-        result = model.predict_on_batch(batch)
+        result = forward(batch) if forward is not None else model.predict_on_batch(batch)
         for name, value in result.items():
             outputs.setdefault(name, []).append(np.asarray(value))
     restore = np.argsort(order, kind="stable")
     return {name: np.concatenate(parts)[restore] for name, parts in outputs.items()}
+
+
+def dynamic_forward(model, input_names):
+    """``model`` as one function of int32 inputs of any batch size and width, or None off TensorFlow.
+
+    On TensorFlow it is a ``tf.function`` with a ``(None, None)`` signature: traced once, it serves
+    every batch shape (``predict_on_batch`` traces a graph for each new width, and warns about it).
+
+    Args:
+        model: a text model with dict inputs ``input_names`` and dict outputs.
+        input_names: its input names (``token_ids``, ``padding_mask`` [, ``segment_ids``]).
+
+    Returns:
+        ``forward(features) -> {output name: array}``, or None when Keras runs on another backend.
+    """
+    from mepe_utils.runtime import keras_backend
+
+    if keras_backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    signature = [{name: tf.TensorSpec((None, None), tf.int32, name=name) for name in input_names}]
+    graph = tf.function(lambda inputs: model(inputs, training=False), input_signature=signature)
+
+    def forward(features: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        inputs = {name: tf.constant(features[name], dtype=tf.int32) for name in input_names}
+        return {name: value.numpy() for name, value in graph(inputs).items()}
+
+    return forward
 
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

@@ -22,7 +22,7 @@ from mepe_utils.data.word_coverage import LOW_COVERAGE, WORDS_ASSET, read_vocabu
 from mepe_utils.errors import ModelFileError, TextInputError
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS, goemotions_scores_to_ekman
 from mepe_utils.models.common import EKMAN_OUTPUT, EMBEDDING_LAYER, PROBABILITIES_OUTPUT, with_embedding
-from mepe_utils.models.text import POOLED_LAYER, PREPROCESSOR_ASSET, predict_bucketed
+from mepe_utils.models.text import POOLED_LAYER, PREPROCESSOR_ASSET, dynamic_forward, predict_bucketed
 from mepe_utils.runtime import SHIPPED_MODELS_DIR
 
 SHIPPED_TEXT_MODEL = SHIPPED_MODELS_DIR / "text"
@@ -141,6 +141,7 @@ class TextEmotionModel:
         self.ekman_thresholds = np.asarray(manifest.extra["ekman_thresholds"], dtype=np.float32)
         self.ekman_source = manifest.extra["ekman_source"]
         self.emoji_words = bool(manifest.extra["emoji_words"])
+        self._forward = dynamic_forward(self.model, manifest.input["model_inputs"])
 
     @classmethod
     def load(cls, directory: str | Path = SHIPPED_TEXT_MODEL) -> TextEmotionModel:
@@ -221,7 +222,7 @@ class TextEmotionModel:
     def _read(self, model_texts: list[str], batch_size: int = 256) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """The scores of :meth:`scores` and each text's tokens within the window (special tokens included)."""
         features = tokenize(self.preprocessor, model_texts)
-        outputs = predict_bucketed(self.model, features, batch_size=batch_size)
+        outputs = predict_bucketed(self.model, features, batch_size=batch_size, forward=self._forward)
         probabilities = outputs[PROBABILITIES_OUTPUT]
         ekman = goemotions_scores_to_ekman(probabilities) if self.ekman_source == "derived" else outputs[EKMAN_OUTPUT]
         scores = {
