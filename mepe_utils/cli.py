@@ -306,10 +306,7 @@ def _configure_analyze(parser):
     parser.add_argument("--photo", help="a photo of the person")
     parser.add_argument("--face", type=int, default=0, help="which face of the photo to read, largest first (0)")
     parser.add_argument("--explain", action="store_true", help="also print trait scores and why each control")
-    parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
-    parser.add_argument("--text-model", help="its text model (default: assets/models/text)")
-    parser.add_argument("--face-model", help="its face model (default: assets/models/face)")
-    parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
+    _engine_model_args(parser)
     parser.add_argument(
         "--batch", metavar="SOURCE",
         help="read many: a CSV/JSONL file (columns 'text' and/or 'photo') or a folder (photos, with the .txt of "
@@ -374,6 +371,14 @@ def _analyze_batch(engine, args) -> int:
     if not report(records, args.output, args.json) and tables:
         print("\n\n".join(tables))
     return 2 if failed else 0
+
+
+def _engine_model_args(parser: argparse.ArgumentParser) -> None:
+    """The persona engine's model options (read back by :func:`_engine_models`)."""
+    parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
+    parser.add_argument("--text-model", help="its text model (default: assets/models/text)")
+    parser.add_argument("--face-model", help="its face model (default: assets/models/face)")
+    parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
 
 
 def _engine_models(args) -> dict[str, Path]:
@@ -777,10 +782,7 @@ def _configure_demo(parser):
     parser.add_argument("--greedy", action="store_true", help="greedy decoding instead of the default sampling")
     parser.add_argument("--json", action="store_true", help="print persona, controls, weights and reply as JSON")
     parser.add_argument("--generator-model", help="MEPE saved generator (default: assets/models/generator)")
-    parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
-    parser.add_argument("--text-model", help="its text model (default: assets/models/text)")
-    parser.add_argument("--face-model", help="its face model (default: assets/models/face)")
-    parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
+    _engine_model_args(parser)
 
 
 @command("demo", "MEPE end to end: text and photo -> persona, controls and a reply that follows them", _configure_demo)
@@ -814,10 +816,7 @@ def _configure_serve(parser):
     parser.add_argument("--generator", choices=BACKENDS, default="t5", help="who writes the reply [t5]")
     parser.add_argument("--greedy", action="store_true", help="greedy decoding instead of the default sampling")
     parser.add_argument("--generator-model", help="MEPE saved generator (default: assets/models/generator)")
-    parser.add_argument("--fusion-model", help="MEPE saved fusion model (default: assets/models/fusion)")
-    parser.add_argument("--text-model", help="its text model (default: assets/models/text)")
-    parser.add_argument("--face-model", help="its face model (default: assets/models/face)")
-    parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
+    _engine_model_args(parser)
 
 
 @command("serve", "the web demo (Gradio): a text box, a photo or webcam, and MEPE's reading and reply",

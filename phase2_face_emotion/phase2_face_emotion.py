@@ -104,6 +104,7 @@ axis.set_ylabel("faces")
 axis.legend()
 axis.set_title("FER-2013 faces per class and split")
 plt.show()
+print("Training faces per class:", counts["Training"])
 
 # %%
 figure, axes = plt.subplots(2, 7, figsize=(10, 3.2))

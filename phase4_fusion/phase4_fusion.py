@@ -198,6 +198,7 @@ from mepe_utils.training.checkpoints import RunFolder
 from mepe_utils.training.fusion import train_fusion
 
 RUN_DIR = ARTIFACTS / "fusion_run"
+print("missing and degraded signals while training:", config.signals)
 fusion_dir = train_fusion(sources, RUN_DIR, config, resume=RunFolder(RUN_DIR).has_checkpoint())
 print("saved:", fusion_dir)
 

@@ -226,7 +226,7 @@ for photo in (skimage.data.astronaut(), None):
 # **Data.** ESConv (Liu et al., ACL 2021; CC BY-NC 4.0, research use only): 1,300
 # conversations between a help seeker and a trained supporter. Every supporter turn
 # after a seeker turn is one example, *the dialogue so far -> the supporter's reply*
-# (12,235 train, 2,616 valid, 2,794 test).
+# (the generator's manifest, printed below, counts them per split).
 #
 # **Controls measured on each reply** (`mepe_utils/generation/measure.py`): empathy
 # and assertiveness from the reply's annotated strategy (reflecting feelings and
@@ -280,6 +280,7 @@ print(
     "|",
     generator.manifest.training.get("command"),
 )
+print("training examples per split:", generator.manifest.data.get("examples"))
 
 # %% [markdown]
 # ## One message, each control at its lowest and highest

@@ -76,3 +76,10 @@ def test_bad_input_is_one_line_and_exit_code_2(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: FER-2013 folder not found")
     assert "Traceback" not in result.stderr
+
+
+def test_serve_without_gradio_names_the_extra_in_one_line(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "gradio", None)  # as if not installed: importing it raises ImportError
+    assert main(["serve"]) == 2
+    error = capsys.readouterr().err
+    assert error.strip() == 'error: the web demo needs Gradio: pip install "mepe[app]" (or pip install gradio)'
