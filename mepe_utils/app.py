@@ -24,6 +24,7 @@ import numpy as np
 
 from mepe_utils.demo import DEFAULT_TEXT
 from mepe_utils.errors import MepeError
+from mepe_utils.persona.schema import display_name
 from mepe_utils.pipeline import MepePipeline, MepeResponse, response_record
 
 APP_EXTRA = 'the web demo needs Gradio: pip install "mepe[app]" (or pip install gradio)'
@@ -49,10 +50,6 @@ def import_gradio():
     return gradio
 
 
-def _title(name: str) -> str:
-    return name.replace("_", " ").title()
-
-
 def response_views(response: MepeResponse) -> tuple[dict, dict, str, str, dict]:
     """What the app shows for one response.
 
@@ -62,9 +59,9 @@ def response_views(response: MepeResponse) -> tuple[dict, dict, str, str, dict]:
     """
     reading = response.reading
     persona = reading.persona
-    traits = "\n".join(f"| {_title(name)} | {trait.level} |" for name, trait in persona.traits.items())
+    traits = "\n".join(f"| {display_name(name)} | {trait.level} |" for name, trait in persona.traits.items())
     controls = "\n".join(
-        f"| {_title(name)} | {decision.value} |" for name, decision in reading.controls.decisions.items()
+        f"| {display_name(name)} | {decision.value} |" for name, decision in reading.controls.decisions.items()
     )
     missing = (
         f"\n\nMissing signal: {', '.join(persona.missing)} (read from the other one alone)" if persona.missing else ""

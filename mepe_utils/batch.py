@@ -72,10 +72,6 @@ def is_table(path: str | Path) -> bool:
     return Path(path).suffix.lower() in TABLE_SUFFIXES
 
 
-def is_photo(path: Path) -> bool:
-    return path.suffix.lower() in PHOTO_SUFFIXES
-
-
 def table_rows(path: Path) -> Iterator[tuple[str, dict | None, str | None]]:
     """``(source, row, problem)`` for each row of a CSV (with header) or JSONL file; ``row`` is None on a problem.
 
@@ -196,6 +192,33 @@ def progress(items: Iterable, total: int, what: str):
     from tqdm import tqdm
 
     return tqdm(items, total=total, desc=what, delay=PROGRESS_AFTER_SECONDS, file=sys.stderr, leave=False)
+
+
+def read_each(items: Sequence[BatchItem], what: str, read, errors) -> list[tuple[BatchItem, object, str | None]]:
+    """Runs ``read(item)`` over a batch with a progress bar; an item that cannot be read does not stop the others.
+
+    Args:
+        items: the batch.
+        what: the progress bar's label.
+        read: ``item -> result``.
+        errors: the exception type(s) that mean "this item cannot be read".
+
+    Returns:
+        ``(item, result, None)`` for each item read, ``(item, None, why)`` for the others (each also
+        printed as one :meth:`BatchItem.error_line` on stderr), in input order.
+    """
+    outcomes = []
+    for item in progress(items, len(items), what):
+        why = item.error
+        if why is None:
+            try:
+                outcomes.append((item, read(item), None))
+                continue
+            except errors as error:
+                why = str(error)
+        print(item.error_line(why), file=sys.stderr)
+        outcomes.append((item, None, why))
+    return outcomes
 
 
 def write_jsonl(path: str | Path, records: Sequence[dict]) -> None:

@@ -318,22 +318,22 @@ def _configure_analyze(parser):
 @command("analyze", "read a sentence and/or a photo: fused emotions, the persona and its controls", _configure_analyze)
 def analyze_command(args) -> int:
     from mepe_utils.persona.engine import PersonaEngine, format_persona_reading, persona_record
-    from mepe_utils.safety.crisis import CrisisCheck, detect_crisis
     from mepe_utils.safety.messages import CRISIS_MESSAGE
 
     engine = PersonaEngine.load(**_engine_models(args))
     if args.batch:
         return _analyze_batch(engine, args)
     reading = engine.analyze(args.text, Path(args.photo) if args.photo else None, face=args.face)
-    crisis = detect_crisis(args.text) if args.text is not None else CrisisCheck(False)
+    crisis = _crisis_check(args.text)
+    record = {**persona_record(reading, args.embedding), "safety": crisis.record()}
     if args.output:
         from mepe_utils.batch import write_jsonl
 
-        write_jsonl(args.output, [{**persona_record(reading, args.embedding), "safety": crisis.record()}])
+        write_jsonl(args.output, [record])
         print(f"wrote 1 record to {args.output}")
         return 0
     if args.json:
-        print(json.dumps({**persona_record(reading, args.embedding), "safety": crisis.record()}, indent=1))
+        print(json.dumps(record, indent=1))
         return 0
     print(format_persona_reading(reading, engine.policy.reasons() if args.explain else None))
     if crisis.crisis:
@@ -344,33 +344,35 @@ def analyze_command(args) -> int:
     return 0
 
 
+def _crisis_check(text: str | None):
+    """The crisis check of the person's words (none found when there are none)."""
+    from mepe_utils.safety.crisis import CrisisCheck, detect_crisis
+
+    return detect_crisis(text) if text is not None else CrisisCheck(False)
+
+
 def _analyze_batch(engine, args) -> int:
     """``analyze --batch``: one record per input; an input that cannot be read gets an error record (exit 2)."""
-    from mepe_utils.batch import analyze_items, progress, report
+    from mepe_utils.batch import analyze_items, read_each, report
     from mepe_utils.persona.engine import format_persona_reading, persona_record
-    from mepe_utils.safety.crisis import CrisisCheck, detect_crisis
 
     if args.text is not None or args.photo is not None:
         raise MepeError("--batch reads its inputs from SOURCE: leave out --text and --photo")
     items = analyze_items(args.batch)
-    records, tables, failed = [], [], 0
-    for item in progress(items, len(items), f"analyzing {len(items)} inputs"):
-        try:
-            if item.error:
-                raise MepeError(item.error)
-            reading = engine.analyze(item.text, item.photo, face=args.face)
-        except MepeError as error:
-            print(item.error_line(str(error)), file=sys.stderr)
-            records.append(item.error_record(str(error)))
-            failed += 1
+    outcomes = read_each(items, f"analyzing {len(items)} inputs",
+                         lambda item: engine.analyze(item.text, item.photo, face=args.face), MepeError)  # fmt: skip
+    records, tables = [], []
+    for item, reading, why in outcomes:
+        if why is not None:
+            records.append(item.error_record(why))
             continue
-        crisis = detect_crisis(item.text) if item.text is not None else CrisisCheck(False)
+        crisis = _crisis_check(item.text)
         records.append({"source": item.source, **persona_record(reading, args.embedding), "safety": crisis.record()})
         safety = f"crisis language ({crisis.found()})" if crisis.crisis else "no crisis language found"
         tables.append(f"== {item.source}\n{format_persona_reading(reading)}\nSafety:  {safety}")
     if not report(records, args.output, args.json) and tables:
         print("\n\n".join(tables))
-    return 2 if failed else 0
+    return 2 if len(tables) < len(outcomes) else 0
 
 
 def _engine_model_args(parser: argparse.ArgumentParser) -> None:
@@ -631,30 +633,26 @@ def _configure_predict_face(parser):
 def predict_face_command(args) -> int:
     """Reads each photo; a photo that cannot be read gets an error record (one line on stderr) and the others
     go on (exit 2)."""
-    from mepe_utils.batch import photo_items, progress, report
+    from mepe_utils.batch import photo_items, read_each, report
     from mepe_utils.errors import ImageError
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotionModel
     from mepe_utils.predictors.report import format_face_readings, reading_record
 
     items = photo_items(args.paths)
     model = FaceEmotionModel.load(args.model or SHIPPED_FACE_MODEL, detector=args.detector)
-    readings, records, failed = [], [], 0
-    for item in progress(items, len(items), f"reading {len(items)} photos"):
-        try:
-            if item.error:
-                raise ImageError(item.error)
-            (reading,) = model.predict(item.photo, largest_only=args.largest)
-        except ImageError as error:
-            print(item.error_line(str(error)), file=sys.stderr)
-            records.append(item.error_record(str(error)))
-            failed += 1
+    outcomes = read_each(items, f"reading {len(items)} photos",
+                         lambda item: model.predict(item.photo, largest_only=args.largest)[0], ImageError)  # fmt: skip
+    records = []
+    for item, reading, why in outcomes:
+        if why is not None:
+            records.append(item.error_record(why))
             continue
-        readings.append(reading)
         record = reading_record(reading, args.embedding)
         records.append({"source": item.source, "photo": record.pop("source"), **record})
+    readings = [reading for _, reading, why in outcomes if why is None]
     if not report(records, args.output, args.json) and readings:
         print(format_face_readings(readings))
-    return 2 if failed else 0
+    return 2 if len(readings) < len(outcomes) else 0
 
 
 def _configure_bench_inference(parser):

@@ -33,9 +33,8 @@ README = REPO_ROOT / "README.md"
 RESULTS_BEGIN = "<!-- results: rendered by `mepe render-docs` from docs/readme_results.md; do not edit here -->"
 RESULTS_END = "<!-- end of rendered results -->"
 SHIPPED_CARDS = ("face", "text", "fusion", "generator", "persona")
-"""Shipped models whose ``MODEL_CARD.md`` notes come from ``docs/model_cards/<name>.md``."""
-SHIPPED_MANIFESTS = SHIPPED_CARDS
-"""Shipped models whose manifests the templates may name."""
+"""Shipped models whose ``MODEL_CARD.md`` notes come from ``docs/model_cards/<name>.md`` (and whose
+manifests the templates may name)."""
 GENERATOR_BACKENDS = {
     "t5": "T5 (shipped), the policy's controls",
     "retrieval": "retrieval of ESConv train replies, same controls",
@@ -271,7 +270,7 @@ def render_context(results_dir: Path = RESULTS_DIR, models_dir: Path = SHIPPED_M
     """Every value a template may name: each ``results/<name>.json`` by its name, each shipped
     manifest by its folder name, and the tables and ratios built from them."""
     context: dict = {path.stem: json.loads(path.read_text()) for path in sorted(Path(results_dir).glob("*.json"))}
-    for name in SHIPPED_MANIFESTS:
+    for name in SHIPPED_CARDS:
         context[name] = artifacts.read_manifest(Path(models_dir) / name).to_dict()
     face, text = context["bench_face"], context["bench_text"]
     text_names = {

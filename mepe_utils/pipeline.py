@@ -21,6 +21,7 @@ from pathlib import Path
 from mepe_utils.errors import MepeError
 from mepe_utils.generation.reply import Reply
 from mepe_utils.persona.engine import PersonaEngine, PersonaReading, persona_record
+from mepe_utils.persona.schema import display_name
 from mepe_utils.persona.traits import SHIPPED_PERSONA_MODEL
 from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
 from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL
@@ -123,10 +124,6 @@ class MepePipeline:
         self.engine.close()
 
 
-def _title(name: str) -> str:
-    return name.replace("_", " ").title()
-
-
 def format_response(response: MepeResponse) -> str:
     """What was read (the fused reading), then the mission's layout: Detected Persona, Derived Control
     Signals (with the modality weights) and the Generated Response (with the controls measured on it)."""
@@ -138,9 +135,9 @@ def format_response(response: MepeResponse) -> str:
         format_fused_reading(reading.fused),
         "",
         "Detected Persona:",
-        "  " + " | ".join(f"{_title(name)} {trait.level}" for name, trait in persona.traits.items()),
+        "  " + " | ".join(f"{display_name(name)} {trait.level}" for name, trait in persona.traits.items()),
         "Derived Control Signals:",
-        "  " + " | ".join(f"{_title(name)} {decision.value}" for name, decision in decisions.items()),
+        "  " + " | ".join(f"{display_name(name)} {decision.value}" for name, decision in decisions.items()),
         f"  modality weights: {weights}{missing}",
         "Generated Response:",
     ]
@@ -150,7 +147,7 @@ def format_response(response: MepeResponse) -> str:
     else:
         lines.append(f'  "{reply.text}"')
         if reply.controls_measured:
-            measured = " | ".join(f"{_title(name)} {value}" for name, value in reply.controls_measured.items())
+            measured = " | ".join(f"{display_name(name)} {value}" for name, value in reply.controls_measured.items())
             lines.append(f"  ({reply.backend}; measured on the reply: {measured})")
         else:
             lines.append(f"  ({reply.backend}: a fixed text, not generated)")

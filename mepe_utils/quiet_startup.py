@@ -51,11 +51,10 @@ def import_tensorflow_quietly() -> None:
     """
     from mepe_utils.runtime import keras_backend
 
-    if "tensorflow" in sys.modules or keras_backend() != "tensorflow":
+    if keras_backend() != "tensorflow":
         return
-    os.environ.setdefault(TF_LOG_LEVEL_ENV, QUIET_TF_LOG_LEVEL)
-    with stderr_silenced():
-        import tensorflow  # noqa: F401
+    install()
+    import tensorflow  # noqa: F401  (quiet through the finder, unless it was imported before)
 
 
 class _QuietLoader(importlib.abc.Loader):

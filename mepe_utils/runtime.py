@@ -94,8 +94,6 @@ def runtime_report() -> str:
 
     On Colab it says how to keep artifacts on Google Drive; without a GPU, how to run in smoke mode.
     """
-    import platform
-
     from mepe_utils import __version__
 
     where = "Colab" if in_colab() else "Kaggle" if in_kaggle() else "local"
@@ -103,7 +101,7 @@ def runtime_report() -> str:
     data = resolve_data_dir(required=False)
     lines = [
         f"MEPE {__version__} from {PACKAGE_DIR.parent} | runtime: {where} | Keras backend: {keras_backend()}",
-        f"CPU: {cpu_name() or platform.machine()}, {os.cpu_count()} cores",
+        f"CPU: {cpu_description()}",
         f"GPU: {gpu[0]}" if gpu else "GPU: none (training is slow on a CPU; MEPE_SMOKE=1 runs a quick smoke version)",
         f"data: {data}"
         if data
@@ -236,24 +234,22 @@ def best_mixed_precision_policy() -> str:
 
 def hardware_description() -> str:
     """Where training runs, for manifests: the processor, plus the GPU if any, and the Keras backend."""
-    import platform
-
-    where = f"{cpu_name() or platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    where = cpu_description()
     gpu = _first_gpu()
     if gpu is not None:
         where = f"{where} + {gpu[0]}"
     return f"{where} (Keras backend: {keras_backend()})"
 
 
-def cpu_name() -> str | None:
-    """The processor's model name (Linux ``/proc/cpuinfo``), or None where it cannot be read."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return None
+def cpu_description() -> str:
+    """The processor's model name (Linux ``/proc/cpuinfo``, else what ``platform`` knows) and its cores."""
+    import platform
+
+    name = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        name = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), name)
+    return f"{name}, {os.cpu_count()} cores"
 
 
 def _cpu_has_bf16() -> bool:

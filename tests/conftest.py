@@ -27,6 +27,21 @@ def real_data_dir() -> Path:
     return folder
 
 
+def fresh_venv_with_dependencies(folder: Path) -> tuple[Path, Path]:
+    """A new virtual environment without MEPE that sees this environment's libraries through a ``.pth`` file
+    (so nothing is downloaded). Returns ``(its python, its site-packages)``."""
+    import subprocess
+    import sys
+    import sysconfig
+
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+    (Path(site) / "mepe_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return python, Path(site)
+
+
 def write_fer_folder(root: Path, per_class: int = 3, prefixed: bool = True, seed: int = 0) -> Path:
     """Writes a Kaggle-layout FER folder with ``per_class`` random faces per class and split."""
     import cv2

@@ -6,13 +6,13 @@ import json
 import os
 import subprocess
 import sys
-import sysconfig
 import tarfile
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from conftest import fresh_venv_with_dependencies
 from mepe_utils import __version__
 from mepe_utils.runtime import REPO_ROOT
 
@@ -67,20 +67,13 @@ def test_mepe_demo_runs_from_the_installed_wheel_outside_the_clone(wheel, tmp_pa
     """A fresh virtual environment gets the wheel alone (``--no-deps``); the libraries it needs come from this
     environment's site-packages through a ``.pth`` file, so the test installs nothing from the network, while
     MEPE itself (code and models) comes only from the wheel, and runs from a folder outside the clone."""
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = venv / "bin" / "python"
+    python, site = fresh_venv_with_dependencies(tmp_path / "venv")
     subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], check=True)
-    site = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        check=True, capture_output=True, text=True,
-    ).stdout.strip()  # fmt: skip
-    (Path(site) / "mepe_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "MEPE_DATA_DIR")}
     run = subprocess.run(
-        [str(venv / "bin" / "mepe"), "demo", "--json"], cwd=elsewhere, env=env, capture_output=True, text=True,
+        [str(python.parent / "mepe"), "demo", "--json"], cwd=elsewhere, env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     record = json.loads(run.stdout)
@@ -89,4 +82,4 @@ def test_mepe_demo_runs_from_the_installed_wheel_outside_the_clone(wheel, tmp_pa
         [str(python), "-c", "import mepe_utils.runtime as r; print(r.ASSETS_DIR)"],
         cwd=elsewhere, env=env, check=True, capture_output=True, text=True,
     ).stdout.strip()  # fmt: skip
-    assert Path(where).is_relative_to(Path(site)), where
+    assert Path(where).is_relative_to(site), where

@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
+from conftest import fresh_venv_with_dependencies
 from mepe_utils.notebook_setup import (
     BADGE_PREFIX,
     badge_line,
@@ -88,12 +87,7 @@ def test_the_first_cell_installs_mepe_on_a_fresh_runtime_outside_a_clone(tmp_pat
     (here this one's committed HEAD, through $MEPE_REPOSITORY=file://...), installs it and imports it. The
     fresh virtual environment sees the libraries MEPE needs through a .pth file (nothing is downloaded),
     but not MEPE itself."""
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    python = str(venv / "bin" / "python")
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
-    (Path(site) / "mepe_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    python = str(fresh_venv_with_dependencies(tmp_path / "venv")[0])
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH",)}
     env["MEPE_REPOSITORY"] = f"file://{REPO_ROOT}"
     not_installed = subprocess.run([python, "-c", "import mepe_utils"], cwd=tmp_path, env=env, capture_output=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mepe_utils.persona.policy import POLICY_FILE, Policy
-from mepe_utils.persona.schema import Controls, Persona
+from mepe_utils.persona.schema import Controls, Persona, display_name
 from mepe_utils.persona.traits import SHIPPED_PERSONA_MODEL, PersonaReader
 from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
 from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL, FusedEmotion, FusionModel
@@ -94,10 +94,6 @@ class PersonaEngine:
         self.fusion.close()
 
 
-def _title(name: str) -> str:
-    return name.replace("_", " ").title()
-
-
 def format_persona_reading(reading: PersonaReading, reasons: dict[str, str] | None = None) -> str:
     """The fused reading, then the persona and the controls in the mission's two-line form.
 
@@ -110,8 +106,8 @@ def format_persona_reading(reading: PersonaReading, reasons: dict[str, str] | No
     decisions = reading.controls.decisions
     lines = [
         format_fused_reading(reading.fused),
-        "Detected Persona:  " + " | ".join(f"{_title(name)} {trait.level}" for name, trait in traits.items()),
-        "Derived Controls:  " + " | ".join(f"{_title(name)} {d.value}" for name, d in decisions.items()),
+        "Detected Persona:  " + " | ".join(f"{display_name(name)} {trait.level}" for name, trait in traits.items()),
+        "Derived Controls:  " + " | ".join(f"{display_name(name)} {d.value}" for name, d in decisions.items()),
     ]
     if reasons is not None:
         lines.append("trait scores (0-1; levels from terciles over ESConv seekers):")

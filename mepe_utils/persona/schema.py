@@ -47,6 +47,11 @@ CONTROLS = {
 MODALITIES = ("text", "face")
 
 
+def display_name(name: str) -> str:
+    """A trait or control name as people read it: ``"emotional_intensity"`` -> ``"Emotional Intensity"``."""
+    return name.replace("_", " ").title()
+
+
 class SchemaError(MepeError, ValueError):
     """A persona or controls record that does not fit the schema."""
 
