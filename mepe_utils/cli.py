@@ -65,6 +65,16 @@ def _resolve_sub(path: str | None, sub: str) -> Path:
     return resolve_data_dir() / sub
 
 
+def _optional_data(path: str | None, sub: str) -> Path | None:
+    """``path``, else ``<data dir>/<sub>`` when that folder exists, else None."""
+    from mepe_utils.runtime import resolve_data_dir
+
+    if path is not None:
+        return Path(path)
+    data_dir = resolve_data_dir(required=False)
+    return data_dir / sub if data_dir is not None and (data_dir / sub).is_dir() else None
+
+
 # --- data -----------------------------------------------------------------------------------------
 
 
@@ -184,6 +194,11 @@ def _configure_train_text(parser):
     from mepe_utils.training.text import TextTrainConfig
 
     _data_dir_arg(parser, "GoEmotions TSV folder, or 'hub' for the Hugging Face dataset")
+    parser.add_argument(
+        "--esconv-dir",
+        help="ESConv folder: its first-person situations are scored, and trained on with --first-person-repeats "
+        "(default: $MEPE_DATA_DIR/esconv, then ../shared/data, when present)",
+    )
     _run_folder_args(parser)
     add_config_options(parser, TextTrainConfig)
 
@@ -194,7 +209,10 @@ def train_text_command(args) -> int:
 
     config = config_from_args(TextTrainConfig, args)
     source = _goemotions_source(args)
-    saved = train_text(source, args.out, config, resume=args.resume, command=_command_line())
+    esconv = _optional_data(args.esconv_dir, "esconv")
+    saved = train_text(
+        source, args.out, config, resume=args.resume, command=_command_line(), first_person_source=esconv
+    )
     print(f"saved model: {saved}")
     return 0
 

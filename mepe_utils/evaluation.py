@@ -120,6 +120,24 @@ def multilabel_metrics(y_true: np.ndarray, scores: np.ndarray, thresholds, label
     }
 
 
+def ekman_view(scores: dict[str, np.ndarray], source: str) -> np.ndarray:
+    """A text model's (N, 7) Ekman scores as its manifest's ``ekman_source`` reads them.
+
+    Args:
+        scores: the model's outputs (``probabilities`` and ``ekman``).
+        source: ``"head"`` (the Ekman head) or ``"derived"`` (the 28 probabilities pooled per class).
+    """
+    if source == "derived":
+        return goemotions_scores_to_ekman(scores[PROBABILITIES_OUTPUT])
+    return scores[EKMAN_OUTPUT]
+
+
+def top_class_accuracy(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """Share of rows whose highest-scoring class is one of their gold classes (multi-hot ``y_true``)."""
+    top = scores.argmax(axis=1)
+    return float(np.mean(y_true[np.arange(len(top)), top] > 0))
+
+
 def evaluate_text_scores(scores: dict[str, dict[str, np.ndarray]], data: dict[str, TextEmotionData]) -> dict:
     """Dev-tuned thresholds and test metrics for the 28 labels and the Ekman view.
 

@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from mepe_utils.evaluation import expected_calibration_error, multilabel_metrics, tune_thresholds
+from mepe_utils.evaluation import (
+    ekman_view,
+    expected_calibration_error,
+    multilabel_metrics,
+    top_class_accuracy,
+    tune_thresholds,
+)
+from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
 
 
 def test_thresholds_separate_each_label_where_it_can_be_separated():
@@ -35,3 +42,18 @@ def test_calibration_error_is_zero_when_confidence_matches_the_hit_rate_and_grow
     assert expected_calibration_error(classes, calibrated) == 0.0
     overconfident = np.tile([0.99, 0.01], (4, 1))
     assert expected_calibration_error(classes, overconfident) == pytest.approx(0.24)
+
+
+def test_top_class_accuracy_counts_a_top_class_among_the_gold_ones():
+    gold = np.array([[1, 0, 0], [0, 1, 1], [0, 0, 1]])
+    scores = np.array([[0.9, 0.1, 0.0], [0.1, 0.2, 0.7], [0.5, 0.4, 0.1]])
+    assert top_class_accuracy(gold, scores) == pytest.approx(2 / 3)
+
+
+def test_ekman_view_reads_the_head_or_pools_the_28_probabilities():
+    probabilities = np.zeros((1, len(GOEMOTIONS_LABELS)), np.float32)
+    probabilities[0, GOEMOTIONS_LABELS.index("annoyance")] = 0.8
+    head = np.full((1, len(FER_LABELS)), 0.1, np.float32)
+    scores = {"probabilities": probabilities, "ekman": head}
+    assert ekman_view(scores, "head") is head
+    assert FER_LABELS[ekman_view(scores, "derived").argmax()] == "angry"

@@ -85,15 +85,31 @@ class TextBatches(SeededBatches):
 
     def epoch_batches(self, rng: np.random.Generator) -> list[np.ndarray]:
         if not self.shuffle:
-            return self._cut(np.arange(self.rows))
+            return self._first_two_widths_differ(self._cut(np.arange(self.rows)))
         order = rng.permutation(self.rows)
         batches = [
             batch for start in range(0, self.rows, self.pool) for batch in self._cut(order[start : start + self.pool])
         ]
-        return [batches[i] for i in rng.permutation(len(batches))]
+        return self._first_two_widths_differ([batches[i] for i in rng.permutation(len(batches))])
+
+    def _width(self, rows: np.ndarray) -> int:
+        return int(self.widths[np.searchsorted(self.widths, self.lengths[rows].max())])
+
+    def _first_two_widths_differ(self, batches: list[np.ndarray]) -> list[np.ndarray]:
+        """Moves a batch of another width to position 1 when batches 0 and 1 are equally wide.
+
+        Keras' TensorFlow adapter reads the input signature off a ``PyDataset``'s first two
+        batches: two batches of one width would fix that width, and the first wider batch
+        would stop training ("generator yielded an element of shape ...").
+        """
+        first = self._width(batches[0]) if batches else None
+        other = next((i for i in range(1, len(batches)) if self._width(batches[i]) != first), None)
+        if other is not None and other != 1:
+            batches[1], batches[other] = batches[other], batches[1]
+        return batches
 
     def __getitem__(self, index: int):
         rows = self.batches[index]
-        width = int(self.widths[np.searchsorted(self.widths, self.lengths[rows].max())])
+        width = self._width(rows)
         features = {name: value[rows, :width] for name, value in self.features.items()}
         return features, {name: value[rows] for name, value in self.targets.items()}

@@ -20,7 +20,8 @@ from mepe_utils.data.text_batches import tokenize
 from mepe_utils.data.text_normalize import normalize_texts
 from mepe_utils.data.word_coverage import LOW_COVERAGE, WORDS_ASSET, read_vocabulary, word_coverage
 from mepe_utils.errors import ModelFileError, TextInputError
-from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS, goemotions_scores_to_ekman
+from mepe_utils.evaluation import ekman_view
+from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
 from mepe_utils.models.common import EKMAN_OUTPUT, EMBEDDING_LAYER, PROBABILITIES_OUTPUT, with_embedding
 from mepe_utils.models.text import POOLED_LAYER, PREPROCESSOR_ASSET, dynamic_forward, predict_bucketed
 from mepe_utils.runtime import SHIPPED_MODELS_DIR
@@ -224,10 +225,9 @@ class TextEmotionModel:
         features = tokenize(self.preprocessor, model_texts)
         outputs = predict_bucketed(self.model, features, batch_size=batch_size, forward=self._forward)
         probabilities = outputs[PROBABILITIES_OUTPUT]
-        ekman = goemotions_scores_to_ekman(probabilities) if self.ekman_source == "derived" else outputs[EKMAN_OUTPUT]
         scores = {
             PROBABILITIES_OUTPUT: probabilities,
-            EKMAN_OUTPUT: ekman,
+            EKMAN_OUTPUT: ekman_view(outputs, self.ekman_source),
             EMBEDDING_LAYER: outputs[EMBEDDING_LAYER],
             POOLED_LAYER: outputs[POOLED_LAYER],
         }

@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 
 from mepe_utils import artifacts
+from mepe_utils.data.first_person import concatenate, esconv_situations
 from mepe_utils.data.goemotions import TextEmotionData, load_goemotions
 from mepe_utils.data.text_batches import TextBatches, tokenize
 from mepe_utils.data.text_normalize import normalize_texts
 from mepe_utils.data.word_coverage import MIN_WORD_COUNT, WORDS_ASSET, fine_tuning_vocabulary, write_vocabulary
-from mepe_utils.evaluation import evaluate_text_scores
+from mepe_utils.evaluation import ekman_view, evaluate_text_scores, top_class_accuracy
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
 from mepe_utils.models.common import EKMAN_OUTPUT, PROBABILITIES_OUTPUT
 from mepe_utils.models.text import (
@@ -35,6 +36,7 @@ from mepe_utils.training.run import Batches, Evaluation, Trainer, for_run, run_t
 
 TEXT_KIND = artifacts.TEXT_KIND
 MONITOR = f"val_{PROBABILITIES_OUTPUT}_macro_f1"
+FIRST_PERSON_SPLITS = ("valid", "test")
 
 
 @dataclass
@@ -53,6 +55,10 @@ class TextTrainConfig:
         focal_gamma: focusing parameter of the focal loss.
         ekman_loss_weight: weight of the 7-class Ekman head's loss.
         patience: epochs without dev improvement before stopping.
+        first_person_repeats: copies of ESConv's first-person situations
+            (:mod:`mepe_utils.data.first_person`) added to each training epoch; 0 trains on GoEmotions alone.
+        init_model: a saved text model (same preset and head) whose weights the run starts from
+            instead of the pretrained encoder and a new head; empty for a fresh fine-tune.
         jit_compile: XLA-compile the train step.
         seed: seeds data order and initialisation.
         smoke_rows: texts per split kept under ``MEPE_SMOKE=1``.
@@ -68,6 +74,8 @@ class TextTrainConfig:
     focal_gamma: float = 2.0
     ekman_loss_weight: float = 0.5
     patience: int = 2
+    first_person_repeats: int = 0
+    init_model: str = ""
     jit_compile: bool = True
     seed: int = 42
     smoke_rows: int = 64
@@ -81,6 +89,8 @@ class TextTrainConfig:
             warmup_fraction=0.0,
             loss=self.loss,
             patience=1,
+            first_person_repeats=self.first_person_repeats,
+            init_model=self.init_model,
             jit_compile=False,
             seed=self.seed,
             smoke_rows=self.smoke_rows,
@@ -178,26 +188,48 @@ class TextTrainer(Trainer):
         config: hyper-parameters (shrunk by :func:`~mepe_utils.training.run.for_run`).
         backbone, preprocessor: already built ones (tiny test models); loaded from
             ``config.model.preset`` when None.
+        first_person_source: the ESConv folder: its train situations join training when
+            ``config.first_person_repeats`` > 0, its valid and test ones are scored (top-Ekman accuracy).
     """
 
     monitor = MONITOR
     mode = "max"
     curves = ("loss", f"{PROBABILITIES_OUTPUT}_macro_f1")
 
-    def __init__(self, data_source: str | Path, config: TextTrainConfig, backbone=None, preprocessor=None):
+    def __init__(
+        self, data_source: str | Path, config: TextTrainConfig, backbone=None, preprocessor=None,
+        first_person_source: str | Path | None = None,
+    ):  # fmt: skip
         super().__init__(config)
+        if config.first_person_repeats and first_person_source is None:
+            raise ValueError("first_person_repeats needs the ESConv folder (first_person_source)")
         self.data_source = data_source
         self.backbone = backbone
         self.preprocessor = preprocessor
+        self.first_person_source = first_person_source
 
     def load_data(self) -> None:
         model = self.config.model
         self.data = load_goemotions_for_run(self.data_source, self.config.smoke_rows)
+        if self.first_person_source is not None:
+            self._add_first_person()
         self.preprocessor = self.preprocessor or load_preprocessor(model.preset, model.sequence_length)
         self.texts = {
             name: normalize_texts(split.texts, emoji_words=model.emoji_words) for name, split in self.data.items()
         }
         self.features = {name: tokenize(self.preprocessor, texts) for name, texts in self.texts.items()}
+
+    def _add_first_person(self) -> None:
+        """ESConv's train situations join ``train`` (repeated); valid and test become scored splits."""
+        first_person = {
+            split: esconv_situations(self.first_person_source, split) for split in ("train", *FIRST_PERSON_SPLITS)
+        }
+        if is_smoke():
+            rows = self.config.smoke_rows
+            first_person = {split: part.subset(np.arange(min(len(part), rows))) for split, part in first_person.items()}
+        repeats = self.config.first_person_repeats
+        self.data["train"] = concatenate(self.data["train"], first_person["train"], repeats)
+        self.data.update({f"first_person_{split}": first_person[split] for split in FIRST_PERSON_SPLITS})
 
     def batches(self, start_epoch: int) -> Batches:
         config = self.config
@@ -210,6 +242,9 @@ class TextTrainer(Trainer):
 
     def build_model(self, steps_per_epoch: int):
         model = build_text_classifier(self.backbone or load_backbone(self.config.model.preset), self.config.model)
+        if self.config.init_model:
+            start, _ = artifacts.load_model(self.config.init_model, kind=TEXT_KIND)
+            model.set_weights(start.get_weights())
         _compile(model, self.config, steps_per_epoch)
         return model
 
@@ -225,6 +260,11 @@ class TextTrainer(Trainer):
     def evaluate(self, model, folder: Path) -> Evaluation:
         scores = {split: predict_bucketed(model, self.features[split]) for split in ("dev", "test")}
         result = evaluate_text_scores(scores, self.data)
+        for split in FIRST_PERSON_SPLITS:
+            name = f"first_person_{split}"
+            if name in self.data:
+                ekman = ekman_view(predict_bucketed(model, self.features[name]), result["ekman_source"])
+                result["metrics"][f"{name}_ekman_accuracy"] = top_class_accuracy(self.data[name].ekman, ekman)
         write_text_reports(result, folder)
         return Evaluation(result["metrics"], result)
 
@@ -245,7 +285,7 @@ class TextTrainer(Trainer):
                 "coverage": f"share of a text's words in {WORDS_ASSET} (train words seen >= {MIN_WORD_COUNT} times)",
             },
             metrics=evaluation.metrics,
-            data=goemotions_record(self.data_source, self.data),
+            data=self._data_record(),
             extra={
                 "thresholds": result["thresholds"],
                 "ekman_labels": list(FER_LABELS),
@@ -257,6 +297,23 @@ class TextTrainer(Trainer):
                 "params": int(model.count_params()),
             },
         )
+
+    def _data_record(self) -> dict:
+        record = goemotions_record(self.data_source, self.data)
+        if self.first_person_source is not None:
+            record["first_person"] = {
+                "dataset": "ESConv seekers' situations (CC BY-NC 4.0: research, non-commercial)",
+                "source": str(self.first_person_source),
+                "labels": "the seeker's reported emotion mapped onto GoEmotions (mepe_utils.data.first_person)",
+                "train": f"train situations x {self.config.first_person_repeats} per epoch",
+                "scored": {split: len(self.data[f"first_person_{split}"]) for split in FIRST_PERSON_SPLITS},
+            }
+        return record
+
+    def training_details(self) -> dict:
+        if not self.config.init_model:
+            return {}
+        return {"init_model_sha256": artifacts.read_manifest(self.config.init_model).model_sha256}
 
     def assets(self) -> dict:
         vocabulary = fine_tuning_vocabulary(self.texts["train"])
@@ -276,6 +333,7 @@ def train_text(
     extra_callbacks: list | None = None,
     backbone=None,
     preprocessor=None,
+    first_person_source: str | Path | None = None,
 ) -> Path:
     """Fine-tunes, evaluates and saves a text-emotion classifier.
 
@@ -288,9 +346,11 @@ def train_text(
         extra_callbacks: more Keras callbacks for ``fit``.
         backbone, preprocessor: already built ones (tiny test models); loaded from
             ``config.model.preset`` when None.
+        first_person_source: the ESConv folder (see :class:`TextTrainer`), or None.
 
     Returns:
         The saved-model directory ``out/model``.
     """
-    trainer = TextTrainer(data_source, for_run(config or TextTrainConfig()), backbone, preprocessor)
+    config = for_run(config or TextTrainConfig())
+    trainer = TextTrainer(data_source, config, backbone, preprocessor, first_person_source)
     return run_training(trainer, out, resume=resume, command=command, extra_callbacks=extra_callbacks)
