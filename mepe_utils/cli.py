@@ -506,6 +506,25 @@ def train_generator_command(args) -> int:
     return 0
 
 
+def _configure_rebind_generator(parser):
+    _persona_sources_args(parser)
+    parser.add_argument("--persona-model", help="MEPE saved persona model (default: assets/models/persona)")
+    parser.add_argument("--generator", help="saved generator whose T5 is kept (default: assets/models/generator)")
+    parser.add_argument("--out", required=True, help="run folder: tokenizer, evaluation.json, model/")
+
+
+@command("rebind-generator", "rebuild a generator's meter, strategy classifier and index for new text/persona models",
+         _configure_rebind_generator)  # fmt: skip
+def rebind_generator_command(args) -> int:
+    from mepe_utils.generation.t5 import SHIPPED_GENERATOR_MODEL
+    from mepe_utils.training.generator import rebind_generator
+
+    generator = args.generator or SHIPPED_GENERATOR_MODEL
+    saved = rebind_generator(generator, _generator_sources(args), args.out, command=_command_line())
+    print(f"saved model: {saved}")
+    return 0
+
+
 def _configure_bench_safety(parser):
     parser.add_argument("--data-dir", help="folder holding esconv/ (default: $MEPE_DATA_DIR or ../shared/data)")
     parser.add_argument("--cache-dir", help="text-readings cache (default: $MEPE_ARTIFACTS/text_readings)")

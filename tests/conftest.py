@@ -174,9 +174,8 @@ def tiny_fusion(tiny_text_model_dir, tiny_face_model_dir, tmp_path_factory):
     return train_fusion(sources, root / "run", FusionTrainConfig(model=FusionConfig(units=4), epochs=2, batch_size=8))
 
 
-@pytest.fixture(scope="session")
-def tiny_persona(tiny_text_model_dir, tmp_path_factory) -> Path:
-    """An (untrained) tiny persona model over the tiny text model's readings, with made-up level thresholds."""
+def build_tiny_persona(text_model_dir: Path, out: Path) -> Path:
+    """An (untrained) tiny persona model over a text model's readings, with made-up level thresholds."""
     import keras
 
     from mepe_utils import artifacts
@@ -187,7 +186,7 @@ def tiny_persona(tiny_text_model_dir, tmp_path_factory) -> Path:
     from mepe_utils.persona.writing_style import WRITING_STYLE_FEATURES
     from mepe_utils.predictors.text import TextEmotionModel
 
-    text_model = TextEmotionModel.load(tiny_text_model_dir)
+    text_model = TextEmotionModel.load(text_model_dir)
     reading = text_model.predict("i love this")[0]
     width = len(reading.sentence_vector) + len(reading.embedding) + len(GOEMOTIONS_LABELS)
     keras.utils.set_random_seed(0)
@@ -203,7 +202,13 @@ def tiny_persona(tiny_text_model_dir, tmp_path_factory) -> Path:
         input={},
         extra={"levels": levels, "text_model": {"model_sha256": text_model.manifest.model_sha256}},
     )
-    return artifacts.save_model(model, tmp_path_factory.mktemp("models") / "persona", manifest)
+    return artifacts.save_model(model, out, manifest)
+
+
+@pytest.fixture(scope="session")
+def tiny_persona(tiny_text_model_dir, tmp_path_factory) -> Path:
+    """An (untrained) tiny persona model over the tiny text model's readings (:func:`build_tiny_persona`)."""
+    return build_tiny_persona(tiny_text_model_dir, tmp_path_factory.mktemp("models") / "persona")
 
 
 SUPPORTER_LINES = {

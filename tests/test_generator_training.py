@@ -6,8 +6,15 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from conftest import tiny_generator_config, write_esconv_folder
-from mepe_utils.errors import MepeError
+from conftest import (
+    build_tiny_persona,
+    tiny_generator_config,
+    tiny_text_encoder,
+    tiny_text_head,
+    write_esconv_folder,
+    write_goemotions_folder,
+)
+from mepe_utils.errors import MepeError, ModelFileError
 from mepe_utils.generation.decoding import DecodingConfig
 from mepe_utils.generation.prompt import CONTROL_SYMBOLS
 from mepe_utils.generation.retrieval import RetrievalGenerator
@@ -15,7 +22,7 @@ from mepe_utils.generation.t5 import T5Generator
 from mepe_utils.models.generator import GeneratorModelConfig, train_sentencepiece
 from mepe_utils.persona.traits import PersonaReader
 from mepe_utils.predictors.text import TextEmotionModel
-from mepe_utils.training.generator import GeneratorSources, epoch_order, train_generator
+from mepe_utils.training.generator import GeneratorSources, epoch_order, rebind_generator, train_generator
 
 CALM = {"empathy_level": "High", "response_style": "Calm", "assertiveness": "Low", "formality": "Casual"}
 MESSAGES = ["i feel so stressed about my job", "My partner left me and I cannot stop crying."]
@@ -78,13 +85,41 @@ def test_best_of_k_keeps_the_written_reply_whose_measured_controls_come_closest(
 
 @pytest.mark.slow
 def test_a_generator_refuses_a_text_model_it_was_not_trained_with(tiny_generator, tiny_persona, readers):
-    from mepe_utils.errors import ModelFileError
-
     text_model, forward = readers
     other = replace(text_model.manifest, model_sha256="0" * 64)
     text_model_other = type("Other", (), {"manifest": other})()
-    with pytest.raises(ModelFileError, match="retrain it \\(mepe train-generator\\)"):
+    with pytest.raises(ModelFileError, match="retrain it \\(mepe train-generator, or mepe rebind-generator"):
         T5Generator.load(tiny_generator, text_model_other, forward)
+
+
+def test_a_rebound_generator_keeps_its_t5_and_reads_with_the_new_text_model(tiny_generator, readers, tmp_path):
+    from mepe_utils import artifacts
+    from mepe_utils.training.text import TextTrainConfig, train_text
+
+    backbone, preprocessor = tiny_text_encoder()
+    config = TextTrainConfig(model=tiny_text_head(), epochs=1, batch_size=2, warmup_fraction=0.0, jit_compile=False,
+                             seed=7)  # fmt: skip
+    text_dir = train_text(write_goemotions_folder(tmp_path / "goemotions"), tmp_path / "text", config,
+                          backbone=backbone, preprocessor=preprocessor)  # fmt: skip
+    persona_dir = build_tiny_persona(text_dir, tmp_path / "persona")
+    sources = GeneratorSources(write_esconv_folder(tmp_path / "esconv"), text_dir, persona_dir, tmp_path / "cache")
+    rebound = rebind_generator(tiny_generator, sources, tmp_path / "rebound", command="mepe rebind-generator")
+
+    old, new = artifacts.read_manifest(tiny_generator), artifacts.read_manifest(rebound)
+    assert new.extra["text_model"]["model_sha256"] == artifacts.read_manifest(text_dir).model_sha256
+    assert new.training["rebound"]["language_model_trained_with"]["text_model"] == old.extra["text_model"]
+    assert new.training["rebound"]["language_model_sha256"] == old.model_sha256
+    assert (rebound / "tokenizer.spm").read_bytes() == (tiny_generator / "tokenizer.spm").read_bytes()
+    kept, _ = artifacts.load_model(tiny_generator, kind=artifacts.GENERATOR_KIND)
+    reloaded, _ = artifacts.load_model(rebound, kind=artifacts.GENERATOR_KIND)
+    for before, after in zip(kept.backbone.get_weights(), reloaded.backbone.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+    forward = PersonaReader.load(persona_dir).forward
+    reply = T5Generator.load(rebound, TextEmotionModel.load(text_dir), forward).generate(MESSAGES[0], CALM)
+    assert reply.backend == "t5" and reply.text
+    old_text_model, _ = readers
+    with pytest.raises(ModelFileError, match="retrain it"):  # the text model it was trained with no longer fits
+        T5Generator.load(rebound, old_text_model, forward)
 
 
 @pytest.mark.slow

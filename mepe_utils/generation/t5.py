@@ -101,7 +101,12 @@ class T5Generator:
         """
         directory = Path(directory)
         lm, manifest = artifacts.load_model(directory, kind=GENERATOR_KIND)
-        check_text_model(directory, manifest, text_model.manifest, retrain="mepe train-generator")
+        check_text_model(
+            directory,
+            manifest,
+            text_model.manifest,
+            retrain="mepe train-generator, or mepe rebind-generator to keep its T5",
+        )
         proto = (directory / TOKENIZER_ASSET).read_bytes()
         index = RetrievalIndex.load(directory / INDEX_ASSET)
         meter = ControlMeter.load(directory, manifest, persona_forward)

@@ -65,6 +65,7 @@ from mepe_utils.models.generator import (
     train_sentencepiece,
 )
 from mepe_utils.models.persona import PersonaForward
+from mepe_utils.options import config_from_dict
 from mepe_utils.persona.schema import CONTROLS
 from mepe_utils.persona.traits import SHIPPED_PERSONA_MODEL, check_text_model
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
@@ -544,3 +545,49 @@ def train_generator(
     """
     trainer = GeneratorTrainer(sources, for_run(config or GeneratorTrainConfig()), Path(out))
     return run_training(trainer, out, resume=resume, command=command, extra_callbacks=extra_callbacks)
+
+
+def rebind_generator(generator: str | Path, sources: GeneratorSources, out: str | Path, *, command: str = "") -> Path:
+    """A saved generator re-read through other text and persona models, its language model kept as trained.
+
+    The T5 and its tokenizer read prompts and write replies; the text model only finds the
+    exemplar (retrieval index) and, with the persona model, measures replies (control meter,
+    strategy classifier). A new text model therefore needs those readings rebuilt, not a new
+    T5: this rebuilds them with ``sources`` (steps 1-4 of the module docstring) and scores the
+    kept T5 on the rebuilt validation and test prompts. The controls the T5 learned were
+    measured by the models named under ``training.rebound.language_model_trained_with``;
+    ``mepe bench-generator`` measures how well it follows the new meter.
+
+    Args:
+        generator: the saved generator whose ``model.keras`` and tokenizer are kept.
+        sources: ESConv, the new text and persona models, the readings cache.
+        out: the run folder (tokenizer, ``evaluation.json``, ``model/``).
+        command: the command line, recorded in the manifest.
+
+    Returns:
+        The saved-model directory ``out/model``.
+    """
+    old = artifacts.read_manifest(generator)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    artifacts.write_bytes_atomic(out / TOKENIZER_ASSET, (Path(generator) / TOKENIZER_ASSET).read_bytes())
+    trainer = GeneratorTrainer(sources, for_run(config_from_dict(GeneratorTrainConfig, old.training["config"])), out)
+    trainer.load_data()
+    model, _ = artifacts.load_model(generator, kind=artifacts.GENERATOR_KIND)
+    evaluation = trainer.evaluate(model, out)
+    manifest = trainer.manifest(model, evaluation)
+    manifest.training = {
+        **old.training,
+        "rebound": {
+            "command": command,
+            "language_model_sha256": old.model_sha256,
+            "language_model_trained_with": {
+                "text_model": old.extra["text_model"],
+                "persona_model": old.extra["persona_model"],
+            },
+            "rebuilt": "control meter, strategy classifier and retrieval index with the models under extra",
+        },
+    }
+    return artifacts.save_model(
+        model, out / "model", manifest, assets=trainer.assets(), weights_storage=trainer.weights_storage
+    )
