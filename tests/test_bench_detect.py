@@ -6,6 +6,7 @@ import pytest
 from mepe_utils.bench.detect import (
     AnnotatedFace,
     choose_score_threshold,
+    faceless_crops,
     fer_as_photo,
     iou,
     load_face_boxes,
@@ -72,3 +73,15 @@ def test_yunet_finds_the_annotated_faces_in_the_real_photos(real_data_dir):
     assert yunet["recall"] >= 0.95 and yunet["false_boxes"] <= 3 and yunet["faces"] == 40
     assert yunet["recall"] > haar["recall"]
     assert results["score_threshold"]["chosen"] == results["score_threshold"]["shipped"]
+    assert yunet["faceless_crops"]["crops"] == 7 * 40 and yunet["faceless_crops"]["share"] <= 0.05
+
+
+def test_faceless_crops_keep_clear_of_every_face_and_skip_tight_crops():
+    photo = np.zeros((400, 600, 3), np.uint8)
+    photo[100:160, 200:260] = 255  # the face
+    photos = {"group.jpg": photo, "tight_crops/face.png": photo[100:160, 200:260]}
+    boxes = {"group.jpg": [AnnotatedFace((200, 100, 60, 60), True)], "tight_crops/face.png": []}
+    crops = faceless_crops(photos, boxes, per_photo=30, seed=1)
+    assert len(crops) == 30 and all(crop.max() == 0 for crop in crops)  # none holds a pixel of the face
+    assert all(crop.shape[0] == crop.shape[1] >= 64 for crop in crops)
+    assert [c.shape for c in faceless_crops(photos, boxes, per_photo=30, seed=1)] == [c.shape for c in crops]

@@ -13,6 +13,8 @@ from mepe_utils.vision.framing import Framing, frame_face
 from mepe_utils.vision.yunet import YUNET_FILE, YuNetConfig, YuNetDetector
 
 skimage_data = pytest.importorskip("skimage.data")
+CUT_FACE_ROW = 3
+"""A PrivateTest face (row 3) that only the close-up retry finds when drawn as a photo."""
 ASTRONAUT_FACE = (177, 67, 93, 112)
 """Where the astronaut's face is, about: (x, y, w, h)."""
 
@@ -181,3 +183,26 @@ def test_the_notebooks_group_photo_is_found_checked_or_named(tmp_path, monkeypat
         sample_photos.group_photo(tmp_path / "no-data", cache_dir=tmp_path / "cache")
     if resolve_data_dir(required=False) and (resolve_data_dir() / "face_detection").is_dir():
         assert sample_photos.group_photo().is_file()
+
+
+def test_a_face_found_mirrored_keeps_its_landmarks_in_the_persons_order(yunet, bgr):
+    """The close-up's mirrored pass maps its face back with the person's right eye first, as a direct pass gives."""
+    height, width = bgr.shape[:2]
+    direct = yunet.detect_once(bgr)[0]
+    mirror = np.array([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    mirrored = yunet._detect(bgr[:, ::-1].copy(), mirror, (width, height), mirrored=True)[0]
+    assert np.abs(mirrored.landmarks - direct.landmarks).max() < 6
+    assert abs(mirrored.roll - direct.roll) < 3 and _near(mirrored.box, direct.box, tolerance=0.1)
+
+
+def test_the_close_up_retry_finds_a_face_the_frame_cuts(real_data_dir):
+    """A FER-2013 face whose photo the first passes miss is found close up, above the usual score threshold."""
+    from mepe_utils.bench.detect import fer_as_photo
+    from mepe_utils.data.fer2013 import load_fer2013
+
+    data = load_fer2013(real_data_dir / "fer2013")
+    private = np.flatnonzero(np.asarray(data.usage) == "PrivateTest")
+    photo = cv2.cvtColor(fer_as_photo(data.images[private[CUT_FACE_ROW]]), cv2.COLOR_GRAY2BGR)
+    assert YuNetDetector(config=YuNetConfig(close_up_side=0)).detect(photo) == []
+    found = YuNetDetector().detect(photo)
+    assert len(found) == 1 and found[0].score >= YuNetConfig().score_threshold

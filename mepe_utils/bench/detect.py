@@ -54,6 +54,8 @@ FRAMING_MARGINS = (-0.1, -0.05, 0.0, 0.1, 0.2)
 """Margins compared on PublicTest (at the shipped levelling rule)."""
 FRAMING_LEVELLING = (15.0, 30.0, 180.0)
 """"Level the eyes beyond this tilt" (180 = never), compared on upright and on tilted PublicTest faces."""
+FACELESS_CROPS = 40
+"""Faceless crops drawn from each group photo (:func:`faceless_crops`)."""
 TILT_RANGE = (30.0, 45.0)
 """The tilted condition turns each face by a seeded angle of this size, either way."""
 
@@ -172,6 +174,41 @@ def score_detections(detections: dict[str, dict], boxes: dict[str, list[Annotate
     }
 
 
+def faceless_crops(
+    photos: dict[str, np.ndarray], boxes: dict[str, list[AnnotatedFace]], per_photo: int = FACELESS_CROPS, seed: int = 0
+) -> list[np.ndarray]:
+    """Seeded square crops of the photos that keep clear of every annotated face (each box grown by half its size).
+
+    A photo with no face must give no face; these crops (walls, shirts, desks, sky) are what a detector
+    that retries hard on an empty photo could mistake for one. Photos whose name holds a ``/`` (tight crops)
+    have no background to crop.
+    """
+    rng = np.random.default_rng(seed)
+    crops = []
+    for name, bgr in photos.items():
+        if "/" in name:
+            continue
+        height, width = bgr.shape[:2]
+        grown = [(x - w / 2, y - h / 2, 2 * w, 2 * h) for x, y, w, h in (face.box for face in boxes[name])]
+        kept = 0
+        for _ in range(100 * per_photo):
+            if kept == per_photo:
+                break
+            side = int(rng.integers(64, min(height, width) // 2))
+            x, y = int(rng.integers(0, width - side)), int(rng.integers(0, height - side))
+            if any(x < gx + gw and gx < x + side and y < gy + gh and gy < y + side for gx, gy, gw, gh in grown):
+                continue
+            crops.append(bgr[y : y + side, x : x + side])
+            kept += 1
+    return crops
+
+
+def count_invented_faces(detector: Detector, crops: list[np.ndarray]) -> dict:
+    """How many faceless crops the detector finds a face in."""
+    invented = sum(1 for crop in crops if detector.detect(crop))
+    return {"crops": len(crops), "with_a_face": invented, "share": invented / len(crops)}
+
+
 def run_photo_detection(photos_dir: str | Path, boxes_file: str | Path = FACE_BOXES_FILE, repeats: int = 5) -> dict:
     """The detector half of the benchmark: the threshold choice, then each detector on both halves and all."""
     from mepe_utils.vision.yunet import YuNetConfig, YuNetDetector
@@ -198,6 +235,7 @@ def run_photo_detection(photos_dir: str | Path, boxes_file: str | Path = FACE_BO
         for half, members in halves.items():
             part = score_detections({photo: detections[photo] for photo in members}, boxes)
             results[name][half] = {key: part[key] for key in ("recall", "faces_found", "faces", "false_boxes")}
+        results[name]["faceless_crops"] = count_invented_faces(detector, faceless_crops(photos, boxes))
     return {
         "detectors": results,
         "score_threshold": {
@@ -387,6 +425,7 @@ def print_detect_benchmark(results: dict) -> None:
             "report_half_recall": values["report"]["recall"],
             "report_half_false": values["report"]["false_boxes"],
             "ms_per_photo_p50": values["ms_per_photo_p50"],
+            "faceless_crops_with_a_face": values["faceless_crops"]["share"],
         }
     print(format_table(rows, list(next(iter(rows.values())))))
     threshold = results["score_threshold"]
