@@ -29,7 +29,6 @@ for); the shipped framing is reported on PrivateTest.
 from __future__ import annotations
 
 import csv
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,7 +37,7 @@ import numpy as np
 
 from mepe_utils.bench.timing import format_table
 from mepe_utils.errors import DataError
-from mepe_utils.runtime import REPO_ROOT, library_versions
+from mepe_utils.runtime import REPO_ROOT, cpu_description, library_versions
 from mepe_utils.vision.detection import DETECTORS, DetectedFace, Detector, make_detector
 from mepe_utils.vision.framing import Framing, frame_face
 from mepe_utils.vision.images import to_bgr
@@ -410,7 +409,7 @@ def run_detect_benchmark(
         "detectors": list(DETECTORS),
         "fer_photo": f"{FER_PHOTO_SIDE} px face, {FER_PHOTO_PADDING} px replicated border",
         "timing": f"median of {repeats} detections per photo, then the median over photos",
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_description(),
         "versions": library_versions(),
     }
     return results

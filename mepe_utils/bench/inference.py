@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -140,7 +139,7 @@ def run_inference_benchmark(
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
     from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL
     from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
-    from mepe_utils.runtime import library_versions
+    from mepe_utils.runtime import cpu_description, library_versions
 
     models = {
         "text": str(text_model or SHIPPED_TEXT_MODEL),
@@ -163,7 +162,7 @@ def run_inference_benchmark(
         "analyze_item": "the text item and the face item, read and fused, the persona read and the controls decided",
         "demo_item": "the analyze item, then the T5's greedy reply and the controls measured on it",
         "warm_calls": calls,
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_description(),
         "cpu_count": os.cpu_count(),
         "versions": library_versions(),
     }

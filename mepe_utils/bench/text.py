@@ -11,7 +11,6 @@ the run (``tfidf_lr``). Every contender also answers the first-person check set
 from __future__ import annotations
 
 import pickle
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from mepe_utils.evaluation import evaluate_text_scores, multilabel_metrics
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
 from mepe_utils.models.common import EKMAN_OUTPUT, PROBABILITIES_OUTPUT
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel
-from mepe_utils.runtime import library_versions
+from mepe_utils.runtime import cpu_description, library_versions
 
 COLUMNS = [
     "test_macro_f1_28_tuned",
@@ -212,7 +211,7 @@ def run_text_benchmark(
         "top Ekman class among the accepted ones; non-English rows must read as low coverage",
         "low_coverage_below": LOW_COVERAGE,
         "single_text_calls": calls,
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": cpu_description(),
         "versions": library_versions(),
     }
     return results
