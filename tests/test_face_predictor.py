@@ -48,3 +48,14 @@ def test_bad_photos_raise_a_named_error(reader, tmp_path):
         reader.predict(tmp_path / "absent.jpg")
     with pytest.raises(ImageError, match="not an image"):
         reader.predict(tmp_path / "notes.txt")
+
+
+def test_any_number_of_faces_runs_through_one_traced_graph(reader):
+    """A photo with a new number of faces must not retrace the CNN (``predict_on_batch`` does, at ~0.3 s a time)."""
+    faces = np.random.default_rng(0).integers(0, 256, (7, 48, 48, 1)).astype(np.float32)
+    for count in (1, 4, 7, 2):
+        scores = reader.scores(faces[:count])
+        direct = reader.model.predict_on_batch(faces[:count])
+        for name in ("probabilities", "embedding"):
+            np.testing.assert_allclose(scores[name], np.asarray(direct[name]), atol=1e-5)
+    assert reader._forward.tracing_count() == 1

@@ -159,9 +159,9 @@ def test_bucketed_prediction_keeps_row_order():
     direct = model.predict_on_batch(features)[PROBABILITIES_OUTPUT]
     bucketed = predict_bucketed(model, features, batch_size=2)[PROBABILITIES_OUTPUT]
     np.testing.assert_allclose(bucketed, direct, atol=1e-5)
-    from mepe_utils.models.text import dynamic_forward
+    from mepe_utils.models.common import traced_forward
 
-    forward = dynamic_forward(model, sorted(features))
+    forward = traced_forward(model)
     trimmed = predict_bucketed(model, features, batch_size=2, forward=forward)[PROBABILITIES_OUTPUT]
     np.testing.assert_allclose(trimmed, direct, atol=1e-5)  # each batch cut to its longest text, in any order
     np.testing.assert_allclose(predict_bucketed(model, features, batch_size=3, forward=forward)[PROBABILITIES_OUTPUT],

@@ -15,6 +15,48 @@ EKMAN_OUTPUT = "ekman"
 """A text model's second output: the 7 Ekman classes in FER order."""
 
 
+def traced_forward(model: keras.Model):
+    """``model`` as one traced function of its inputs at any batch size, or None off TensorFlow.
+
+    ``predict_on_batch`` traces a new graph for every new input shape (a photo with a new
+    number of faces, a batch of texts of a new width) and warns when it keeps doing so.
+    This is a ``tf.function`` whose signature is the model's own input shapes, the batch
+    (and any width a text model leaves open) as None: traced once, it serves every shape.
+
+    Args:
+        model: a functional model (a tensor, list or dict of inputs; dict or tensor outputs).
+
+    Returns:
+        ``forward(inputs) -> outputs`` taking and giving NumPy arrays in the model's structures,
+        or None when Keras runs on another backend (call ``predict_on_batch`` there).
+    """
+    from mepe_utils.runtime import keras_backend
+
+    if keras_backend() != "tensorflow":
+        return None
+    import keras
+    import tensorflow as tf
+
+    flat_inputs = model.inputs  # the flattened order of ``model.input``
+    specs = [tf.TensorSpec(x.shape, x.dtype, name=x.name) for x in flat_inputs]
+
+    def call(*tensors):
+        return model(keras.tree.pack_sequence_as(model.input, list(tensors)), training=False)
+
+    graph = tf.function(call, input_signature=specs)
+
+    def forward(inputs):
+        if isinstance(inputs, dict):  # by input name; a text model's features may hold more than it reads
+            values = [inputs[x.name] for x in flat_inputs]
+        else:
+            values = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        outputs = graph(*(tf.constant(value, spec.dtype) for spec, value in zip(specs, values, strict=True)))
+        return keras.tree.map_structure(lambda value: value.numpy(), outputs)
+
+    forward.tracing_count = graph.experimental_get_tracing_count  # 1 however many shapes it has served
+    return forward
+
+
 def with_embedding(model: keras.Model, layer: str = EMBEDDING_LAYER) -> keras.Model:
     """A view of ``model`` that also outputs its named embedding layer.
 

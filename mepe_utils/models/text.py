@@ -125,9 +125,9 @@ def predict_bucketed(
         model: a model with dict outputs (:func:`build_text_classifier`, or its ``with_embedding`` view).
         features: from :func:`~mepe_utils.data.text_batches.tokenize`.
         batch_size: texts per call.
-        forward: a :func:`dynamic_forward` of ``model``: each batch is then trimmed to its longest text
-            (one traced graph serves every width); without it, to the bucket width that holds it, and
-            ``model.predict_on_batch`` runs it (a graph per width).
+        forward: a :func:`~mepe_utils.models.common.traced_forward` of ``model``: each batch is then
+            trimmed to its longest text (one traced graph serves every width); without it, to the
+            bucket width that holds it, and ``model.predict_on_batch`` runs it (a graph per width).
 
     Returns:
         ``{output name: (N, ...) array}`` in the original row order.
@@ -146,35 +146,6 @@ def predict_bucketed(
             outputs.setdefault(name, []).append(np.asarray(value))
     restore = np.argsort(order, kind="stable")
     return {name: np.concatenate(parts)[restore] for name, parts in outputs.items()}
-
-
-def dynamic_forward(model, input_names):
-    """``model`` as one function of int32 inputs of any batch size and width, or None off TensorFlow.
-
-    On TensorFlow it is a ``tf.function`` with a ``(None, None)`` signature: traced once, it serves
-    every batch shape (``predict_on_batch`` traces a graph for each new width, and warns about it).
-
-    Args:
-        model: a text model with dict inputs ``input_names`` and dict outputs.
-        input_names: its input names (``token_ids``, ``padding_mask`` [, ``segment_ids``]).
-
-    Returns:
-        ``forward(features) -> {output name: array}``, or None when Keras runs on another backend.
-    """
-    from mepe_utils.runtime import keras_backend
-
-    if keras_backend() != "tensorflow":
-        return None
-    import tensorflow as tf
-
-    signature = [{name: tf.TensorSpec((None, None), tf.int32, name=name) for name in input_names}]
-    graph = tf.function(lambda inputs: model(inputs, training=False), input_signature=signature)
-
-    def forward(features: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        inputs = {name: tf.constant(features[name], dtype=tf.int32) for name in input_names}
-        return {name: value.numpy() for name, value in graph(inputs).items()}
-
-    return forward
 
 
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]

@@ -10,7 +10,7 @@ import numpy as np
 
 from mepe_utils import artifacts
 from mepe_utils.labels import FER_LABELS
-from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT, with_embedding
+from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT, traced_forward, with_embedding
 from mepe_utils.runtime import SHIPPED_MODELS_DIR
 from mepe_utils.vision.detection import DETECTORS
 from mepe_utils.vision.faces import FaceFinder
@@ -105,6 +105,7 @@ class FaceEmotionModel:
         self.model = with_embedding(model)
         self.manifest = manifest
         self.finder = finder or FaceFinder()
+        self._forward = traced_forward(self.model)  # one graph for any number of faces
 
     @classmethod
     def load(cls, directory: str | Path = SHIPPED_FACE_MODEL, detector: str = DETECTORS[0]) -> FaceEmotionModel:
@@ -119,7 +120,8 @@ class FaceEmotionModel:
 
     def scores(self, faces: np.ndarray) -> dict[str, np.ndarray]:
         """Probabilities (N, 7) and embeddings of 48x48 gray crops (N, 48, 48, 1), pixels 0..255."""
-        outputs = self.model.predict_on_batch(np.asarray(faces, dtype=np.float32))
+        faces = np.asarray(faces, dtype=np.float32)
+        outputs = self._forward(faces) if self._forward is not None else self.model.predict_on_batch(faces)
         return {name: np.asarray(value) for name, value in outputs.items()}
 
     def predict(self, images, channel_order: str = "rgb", largest_only: bool = False) -> list[FaceEmotion]:

@@ -22,8 +22,8 @@ from mepe_utils.data.word_coverage import LOW_COVERAGE, WORDS_ASSET, read_vocabu
 from mepe_utils.errors import ModelFileError, TextInputError
 from mepe_utils.evaluation import ekman_view
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
-from mepe_utils.models.common import EKMAN_OUTPUT, EMBEDDING_LAYER, PROBABILITIES_OUTPUT, with_embedding
-from mepe_utils.models.text import POOLED_LAYER, PREPROCESSOR_ASSET, dynamic_forward, predict_bucketed
+from mepe_utils.models.common import EKMAN_OUTPUT, EMBEDDING_LAYER, PROBABILITIES_OUTPUT, traced_forward, with_embedding
+from mepe_utils.models.text import POOLED_LAYER, PREPROCESSOR_ASSET, predict_bucketed
 from mepe_utils.runtime import SHIPPED_MODELS_DIR
 
 SHIPPED_TEXT_MODEL = SHIPPED_MODELS_DIR / "text"
@@ -142,7 +142,7 @@ class TextEmotionModel:
         self.ekman_thresholds = np.asarray(manifest.extra["ekman_thresholds"], dtype=np.float32)
         self.ekman_source = manifest.extra["ekman_source"]
         self.emoji_words = bool(manifest.extra["emoji_words"])
-        self._forward = dynamic_forward(self.model, manifest.input["model_inputs"])
+        self._forward = traced_forward(self.model)
 
     @classmethod
     def load(cls, directory: str | Path = SHIPPED_TEXT_MODEL) -> TextEmotionModel:
