@@ -229,6 +229,11 @@ def _configure_bench_text(parser):
         default=[],
         help="another saved MEPE text model (repeatable); named after its folder",
     )
+    parser.add_argument(
+        "--esconv-dir",
+        help="ESConv folder: its test situations are scored too (default: $MEPE_DATA_DIR/esconv, then "
+        "../shared/data, when present)",
+    )
     parser.add_argument("--json", help="write the results to this JSON file")
     parser.add_argument("--calls", type=int, default=300, help="timed single-text calls (>= 200)")
 
@@ -244,6 +249,7 @@ def bench_text_command(args) -> int:
         shipped_dir=args.shipped or SHIPPED_TEXT_MODEL,
         model_dirs=args.model,
         check_set=args.check_set or CHECK_SET,
+        first_person_source=_optional_data(args.esconv_dir, "esconv"),
         calls=args.calls,
     )
     print_text_benchmark(results)

@@ -213,19 +213,21 @@ def test_an_int8_export_loads_in_safe_mode(tiny_text_model_dir, tmp_path):
 
 @pytest.mark.slow
 def test_bench_text_writes_the_agreed_keys(tiny_text_model_dir, tmp_path, capsys):
-    from conftest import write_goemotions_folder
+    from conftest import write_esconv_folder, write_goemotions_folder
     from mepe_utils.bench.text import COLUMNS
     from mepe_utils.cli import main
 
     goemotions = write_goemotions_folder(tmp_path / "goemotions")
     out = tmp_path / "bench.json"
-    args = ["--data-dir", str(goemotions), "--shipped", str(tiny_text_model_dir), "--model", str(tiny_text_model_dir)]
+    args = ["--data-dir", str(goemotions), "--shipped", str(tiny_text_model_dir), "--model", str(tiny_text_model_dir),
+            "--esconv-dir", str(write_esconv_folder(tmp_path / "esconv"))]  # fmt: skip
     assert main(["bench-text", *args, "--json", str(out), "--calls", "5"]) == 0
     results = json.loads(out.read_text())
     assert set(results) == {"shipped", "tfidf_lr", tiny_text_model_dir.parent.name, "setup"}
     for name in ("shipped", "tfidf_lr"):
         assert set(COLUMNS) <= set(results[name])
         assert 0.0 <= results[name]["check_set_accuracy"] <= 1.0
+        assert 0.0 <= results[name]["first_person_test_accuracy"] <= 1.0  # the tiny ESConv test situations
         assert results[name]["latency_ms_p50"] > 0 and results[name]["params"] > 0 and results[name]["file_mb"] > 0
     check = results["shipped"]["check_set"]
     assert check["scored"] == sum(item.scored for item in load_check_set())

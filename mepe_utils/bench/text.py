@@ -5,7 +5,10 @@ tuned on dev, the better Ekman view chosen on dev, numbers on test): the shipped
 model (``shipped``), any saved MEPE text model given, and a TF-IDF (word 1-2
 grams, sublinear tf) + one-vs-rest logistic-regression baseline trained inside
 the run (``tfidf_lr``). Every contender also answers the first-person check set
-(:mod:`mepe_utils.data.check_set`): top-Ekman accuracy on its scored sentences.
+(:mod:`mepe_utils.data.check_set`): top-Ekman accuracy on its scored sentences;
+and, given the ESConv folder, the seekers' own descriptions of their situation in
+ESConv test (:mod:`mepe_utils.data.first_person`): top-Ekman accuracy against the
+emotion each seeker reported (``first_person_test_accuracy``).
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import numpy as np
 
 from mepe_utils.bench.timing import BENCH_TEXT, format_table, latency_ms
 from mepe_utils.data.check_set import CHECK_SET, load_check_set, score_check_set
+from mepe_utils.data.first_person import esconv_situations
 from mepe_utils.data.goemotions import TextEmotionData, load_goemotions
 from mepe_utils.data.word_coverage import LOW_COVERAGE
 from mepe_utils.demo import DEFAULT_TEXT
-from mepe_utils.evaluation import evaluate_text_scores, multilabel_metrics
+from mepe_utils.evaluation import evaluate_text_scores, multilabel_metrics, top_class_accuracy
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
 from mepe_utils.models.common import EKMAN_OUTPUT, PROBABILITIES_OUTPUT
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel
@@ -156,6 +160,7 @@ def run_text_benchmark(
     shipped_dir: str | Path = SHIPPED_TEXT_MODEL,
     model_dirs: list[str | Path] = (),
     check_set: str | Path = CHECK_SET,
+    first_person_source: str | Path | None = None,
     calls: int = 300,
 ) -> dict:
     """Runs the benchmark; returns ``{model name: {...}, "setup": {...}}``.
@@ -165,9 +170,18 @@ def run_text_benchmark(
         shipped_dir: the model reported as ``shipped`` (the default text model).
         model_dirs: more saved MEPE text models, named by :func:`contender_name`.
         check_set: the first-person check set CSV.
+        first_person_source: the ESConv folder, or None to leave ``first_person_test_accuracy`` out.
         calls: timed single-text calls for the latency p50.
     """
     data = load_goemotions(data_source)
+    first_person = esconv_situations(first_person_source, "test") if first_person_source else None
+
+    def first_person_accuracy(scores) -> dict:
+        if first_person is None:
+            return {}
+        ekman = scores(first_person.texts)[EKMAN_OUTPUT]
+        return {"first_person_test_accuracy": top_class_accuracy(first_person.ekman, ekman)}
+
     items = load_check_set(check_set)
     check_texts = [item.text for item in items]
     results = {}
@@ -185,6 +199,7 @@ def run_text_benchmark(
             **evaluation["metrics"],
             "check_set_accuracy": check.pop("accuracy"),
             "check_set": check,
+            **first_person_accuracy(model.scores),
             "test_low_coverage_share": float(np.mean(model.coverage(data["test"].texts) < LOW_COVERAGE)),
             "latency_ms_p50": latency_ms(lambda m=model: m.scores([BENCH_TEXT]), calls=calls)["p50"],
             "params": int(model.model.count_params()),
@@ -200,6 +215,7 @@ def run_text_benchmark(
     results["tfidf_lr"] = {
         **evaluate_text_scores(scores, data)["metrics"],
         "check_set_accuracy": check["accuracy"],
+        **first_person_accuracy(baseline.scores),
         "latency_ms_p50": latency_ms(lambda: baseline.scores([BENCH_TEXT]), calls=calls)["p50"],
         "params": baseline.params(),
         "file_mb": baseline.file_mb(),
@@ -209,6 +225,10 @@ def run_text_benchmark(
         "protocol": "per-label thresholds tuned on dev; Ekman view (head or pooled 28) chosen on dev; test reported",
         "check_set": f"{check_set} ({sum(item.scored for item in items)} scored of {len(items)}): "
         "top Ekman class among the accepted ones; non-English rows must read as low coverage",
+        "first_person": f"{first_person_source} test situations ({len(first_person)}): top Ekman class vs "
+        "the seeker's reported emotion"
+        if first_person is not None
+        else None,
         "low_coverage_below": LOW_COVERAGE,
         "single_text_calls": calls,
         "cpu": cpu_description(),
@@ -219,7 +239,8 @@ def run_text_benchmark(
 
 def print_text_benchmark(results: dict) -> None:
     rows = {name: values for name, values in results.items() if name != "setup"}
-    print(format_table(rows, COLUMNS))
+    first_person = all("first_person_test_accuracy" in values for values in rows.values())
+    print(format_table(rows, COLUMNS + ["first_person_test_accuracy"] * first_person))
     print("(GoEmotions test; thresholds tuned on dev; check set: first-person sentences; latency p50 of one text)")
     for name, values in rows.items():
         check = values.get("check_set")
