@@ -36,6 +36,9 @@ def test_notebook_matches_its_percent_script_and_shows_one_recorded_run_of_its_c
     assert all(cell.outputs for cell in code[:1]), f"{path.name}: the setup cell shows no runtime report"
     report = "".join(output.get("text", "") for output in code[0].outputs)
     assert f"smoke mode: {run['smoke']}" in report and "CPU:" in report and "GPU:" in report
+    outputs = [(n, output) for n, cell in enumerate(notebook.cells) for output in cell.get("outputs", [])]
+    warned = [n for n, output in outputs if output.get("name") == "stderr"]
+    assert not warned, f"{path.name}: cells {warned} print to stderr (warnings a reader should not have to skip)"
 
 
 def test_run_problems_name_a_changed_story_a_partial_run_and_a_missing_record():

@@ -50,7 +50,17 @@ def traced_forward(model: keras.Model):
             values = [inputs[x.name] for x in flat_inputs]
         else:
             values = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        outputs = graph(*(tf.constant(value, spec.dtype) for spec, value in zip(specs, values, strict=True)))
+        tensors = [tf.constant(value, spec.dtype) for spec, value in zip(specs, values, strict=True)]
+        if graph.experimental_get_tracing_count():
+            outputs = graph(*tensors)
+        else:  # this model's one trace: TensorFlow counts traces of every model's ``call`` and calls it retracing
+            logger = tf.get_logger()
+            level = logger.level
+            logger.setLevel("ERROR")
+            try:
+                outputs = graph(*tensors)
+            finally:
+                logger.setLevel(level)
         return keras.tree.map_structure(lambda value: value.numpy(), outputs)
 
     forward.tracing_count = graph.experimental_get_tracing_count  # 1 however many shapes it has served
