@@ -208,8 +208,11 @@ def count_invented_faces(detector: Detector, crops: list[np.ndarray]) -> dict:
     return {"crops": len(crops), "with_a_face": invented, "share": invented / len(crops)}
 
 
-def run_photo_detection(photos_dir: str | Path, boxes_file: str | Path = FACE_BOXES_FILE, repeats: int = 5) -> dict:
-    """The detector half of the benchmark: the threshold choice, then each detector on both halves and all."""
+def run_photo_detection(
+    photos_dir: str | Path, boxes_file: str | Path = FACE_BOXES_FILE, repeats: int = 5, faceless: int = FACELESS_CROPS
+) -> dict:
+    """The detector half of the benchmark: the threshold choice, then each detector on both halves and all,
+    and on ``faceless`` crops without a face from each group photo (:func:`faceless_crops`)."""
     from mepe_utils.vision.yunet import YuNetConfig, YuNetDetector
 
     boxes = load_face_boxes(boxes_file)
@@ -234,7 +237,7 @@ def run_photo_detection(photos_dir: str | Path, boxes_file: str | Path = FACE_BO
         for half, members in halves.items():
             part = score_detections({photo: detections[photo] for photo in members}, boxes)
             results[name][half] = {key: part[key] for key in ("recall", "faces_found", "faces", "false_boxes")}
-        results[name]["faceless_crops"] = count_invented_faces(detector, faceless_crops(photos, boxes))
+        results[name]["faceless_crops"] = count_invented_faces(detector, faceless_crops(photos, boxes, faceless))
     return {
         "detectors": results,
         "score_threshold": {
