@@ -933,7 +933,7 @@ def main(argv: list[str] | None = None) -> int:
     if chosen and "--debug" not in argv:
         from mepe_utils.quiet_startup import import_tensorflow_quietly
 
-        import_tensorflow_quietly()
+        import_tensorflow_quietly(lean=True)
     parser = build_parser(chosen)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

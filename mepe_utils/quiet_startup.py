@@ -14,6 +14,17 @@ raised after the import show as usual.
 
 Nothing changes when Keras runs on another backend (JAX, PyTorch) or when
 TensorFlow was imported before MEPE.
+
+The command line also imports TensorFlow *lean* (:func:`import_tensorflow_quietly`
+with ``lean=True``). When installed, Keras and TensorFlow import scikit-learn, SciPy,
+pandas, matplotlib and JAX at start-up, only to offer integrations (Keras'
+scikit-learn wrappers, pandas inputs to ``fit``, image galleries, JAX export) that
+no MEPE command uses. A lean import refuses those packages while TensorFlow and
+Keras load, which shortens every command's cold start (``bench-inference``
+measures it the way the command line imports). The refusal ends with the import,
+so MEPE's own later ``import sklearn`` (benchmarks, plots) works as usual. Only
+those Keras integrations stay off in that process. Notebooks and the Python API
+import TensorFlow in full.
 """
 
 from __future__ import annotations
@@ -44,17 +55,48 @@ def stderr_silenced():
         os.close(saved)
 
 
-def import_tensorflow_quietly() -> None:
-    """Imports TensorFlow now, with its start-up lines kept off stderr (see the module docstring).
+OPTIONAL_INTEGRATIONS = ("jax", "matplotlib", "pandas", "scipy", "sklearn")
+"""Packages that a lean TensorFlow import refuses (see the module docstring)."""
+
+
+class _IntegrationRefuser(importlib.abc.MetaPathFinder):
+    """Answers "not installed" for :data:`OPTIONAL_INTEGRATIONS` (what Keras and TensorFlow check for)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.partition(".")[0] in OPTIONAL_INTEGRATIONS:
+            raise ModuleNotFoundError(f"{fullname} is left out of a lean TensorFlow import", name=fullname)
+        return None
+
+
+@contextlib.contextmanager
+def optional_integrations_refused():
+    """Inside the block, importing a package of :data:`OPTIONAL_INTEGRATIONS` that is not loaded yet fails."""
+    refuser = _IntegrationRefuser()
+    sys.meta_path.insert(0, refuser)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(refuser)
+
+
+def import_tensorflow_quietly(*, lean: bool = False) -> None:
+    """Imports TensorFlow and Keras now, with TensorFlow's start-up lines kept off stderr.
 
     Nothing is imported when Keras runs on another backend, where TensorFlow need not be installed.
+
+    Args:
+        lean: refuse the optional integrations while they load (the command line's choice;
+            see the module docstring). No effect when TensorFlow was imported before.
     """
     from mepe_utils.runtime import keras_backend
 
     if keras_backend() != "tensorflow":
         return
     install()
-    import tensorflow  # noqa: F401  (quiet through the finder, unless it was imported before)
+    refused = optional_integrations_refused() if lean and "tensorflow" not in sys.modules else contextlib.nullcontext()
+    with refused:
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401  (quiet through the finder, unless it was imported before)
 
 
 class _QuietLoader(importlib.abc.Loader):

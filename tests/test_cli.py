@@ -55,6 +55,31 @@ def test_the_python_api_and_a_notebook_import_of_tensorflow_print_no_start_up_li
     assert result.stderr == ""
 
 
+@pytest.mark.slow
+def test_a_lean_import_leaves_out_the_optional_integrations_and_they_import_afterwards():
+    program = (
+        "import sys\n"
+        "from mepe_utils.quiet_startup import OPTIONAL_INTEGRATIONS, import_tensorflow_quietly\n"
+        "import_tensorflow_quietly(lean=True)\n"
+        "print(sorted(name for name in OPTIONAL_INTEGRATIONS if name in sys.modules))\n"
+        "import sklearn.linear_model\n"
+        "print('keras' in sys.modules, len([f for f in sys.meta_path if 'Refuser' in type(f).__name__]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["[]", "True 0"]
+
+
+def test_the_command_line_imports_tensorflow_lean(tmp_path, monkeypatch):
+    from mepe_utils import quiet_startup
+
+    calls = []
+    monkeypatch.setattr(quiet_startup, "import_tensorflow_quietly", lambda **options: calls.append(options))
+    write_goemotions_folder(tmp_path / "data" / "goemotions")
+    main(["data-summary", "--data-dir", str(tmp_path / "data")])
+    assert calls == [{"lean": True}]
+
+
 def test_data_summary_counts_a_data_folder(tmp_path, capsys):
     write_fer_folder(tmp_path / "data" / "fer2013", per_class=1)
     write_goemotions_folder(tmp_path / "data" / "goemotions")

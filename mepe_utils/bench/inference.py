@@ -174,5 +174,8 @@ def print_inference_benchmark(results: dict) -> None:
 
 
 if __name__ == "__main__":  # the worker: one JSON argument {"kind", "models", "calls", "batch"}
+    from mepe_utils.quiet_startup import import_tensorflow_quietly
+
+    import_tensorflow_quietly(lean=True)  # as the command line does
     spec = json.loads(sys.argv[1])
     print(json.dumps(measure_in_this_process(spec["kind"], spec["models"], spec["calls"], spec["batch"])), flush=True)
