@@ -217,6 +217,41 @@ def train_text_command(args) -> int:
     return 0
 
 
+def _configure_average_text_models(parser):
+    from mepe_utils.training.text_soup import TextSoupConfig
+
+    parser.add_argument(
+        "--models", nargs=2, required=True, metavar=("FIRST", "SECOND"),
+        help="two saved text models fine-tuned from one checkpoint; FIRST is share 0 (the reference)",
+    )  # fmt: skip
+    _data_dir_arg(parser, "GoEmotions TSV folder, or 'hub' for the Hugging Face dataset")
+    parser.add_argument(
+        "--esconv-dir", help="ESConv folder: its valid situations choose the share (default: $MEPE_DATA_DIR/esconv)"
+    )
+    parser.add_argument("--out", required=True, help="run folder: evaluation.json (the whole sweep), plots, model/")
+    add_config_options(parser, TextSoupConfig)
+
+
+@command("average-text-models", "average two fine-tuned text models' weights (a model soup), share chosen on dev",
+         _configure_average_text_models)  # fmt: skip
+def average_text_models_command(args) -> int:
+    from mepe_utils.bench.timing import format_table
+    from mepe_utils.training.text_soup import REPORTED_METRICS, TextSoupConfig, average_text_models
+
+    esconv = _optional_data(args.esconv_dir, "esconv")
+    if esconv is None:
+        raise MepeError("the ESConv folder is needed to choose the share: give --esconv-dir")
+    saved = average_text_models(
+        tuple(args.models), _goemotions_source(args), esconv, args.out, config_from_args(TextSoupConfig, args),
+        command=_command_line(),
+    )  # fmt: skip
+    soup = json.loads((Path(args.out) / "evaluation.json").read_text())["soup"]
+    print(format_table({f"share {row['share']:.2f}": row for row in soup["sweep"]}, list(REPORTED_METRICS)))
+    print(f"chosen share of the second model: {soup['chosen_share']}")
+    print(f"saved model: {saved}")
+    return 0
+
+
 def _configure_bench_text(parser):
     _data_dir_arg(parser, "GoEmotions TSV folder, or 'hub' for the Hugging Face dataset")
     parser.add_argument("--shipped", help="the model reported as 'shipped' (default: assets/models/text)")

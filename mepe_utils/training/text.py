@@ -110,6 +110,17 @@ def load_goemotions_for_run(source, smoke_rows: int) -> dict[str, TextEmotionDat
     return data
 
 
+def load_first_person_for_run(
+    folder: str | Path, smoke_rows: int, *, include_train: bool = False
+) -> dict[str, TextEmotionData]:
+    """ESConv situations as ``first_person_<split>`` (valid and test, train too when asked), smoke-shrunk."""
+    splits = ("train", *FIRST_PERSON_SPLITS) if include_train else FIRST_PERSON_SPLITS
+    data = {f"first_person_{split}": esconv_situations(folder, split) for split in splits}
+    if is_smoke():
+        data = {name: part.subset(np.arange(min(len(part), smoke_rows))) for name, part in data.items()}
+    return data
+
+
 def _loss(config: TextTrainConfig):
     import keras
 
@@ -144,6 +155,39 @@ def _compile(model, config: TextTrainConfig, steps_per_epoch: int) -> None:
         },
         jit_compile=config.jit_compile,
     )
+
+
+def evaluate_text_model(model, features: dict[str, dict], data: dict[str, TextEmotionData]) -> dict:
+    """GoEmotions dev-tuned thresholds and test metrics, plus top-Ekman accuracy on any first-person splits.
+
+    Args:
+        model: a text classifier (:func:`~mepe_utils.models.text.build_text_classifier`).
+        features: tokenised splits: ``dev`` and ``test``, and ``first_person_valid`` / ``first_person_test``
+            when ``data`` holds them.
+        data: the splits' texts and labels.
+
+    Returns:
+        :func:`~mepe_utils.evaluation.evaluate_text_scores`' result, its metrics extended with
+        ``first_person_<split>_ekman_accuracy``.
+    """
+    scores = {split: predict_bucketed(model, features[split]) for split in ("dev", "test")}
+    result = evaluate_text_scores(scores, data)
+    for split in FIRST_PERSON_SPLITS:
+        name = f"first_person_{split}"
+        if name in data:
+            ekman = ekman_view(predict_bucketed(model, features[name]), result["ekman_source"])
+            result["metrics"][f"{name}_ekman_accuracy"] = top_class_accuracy(data[name].ekman, ekman)
+    return result
+
+
+def tuned_reading(result: dict) -> dict:
+    """The manifest ``extra`` entries that an evaluation tunes: thresholds and the Ekman view."""
+    return {
+        "thresholds": result["thresholds"],
+        "ekman_labels": list(FER_LABELS),
+        "ekman_source": result["ekman_source"],
+        "ekman_thresholds": result["ekman_thresholds"],
+    }
 
 
 def write_text_reports(result: dict, folder: Path) -> None:
@@ -221,15 +265,10 @@ class TextTrainer(Trainer):
 
     def _add_first_person(self) -> None:
         """ESConv's train situations join ``train`` (repeated); valid and test become scored splits."""
-        first_person = {
-            split: esconv_situations(self.first_person_source, split) for split in ("train", *FIRST_PERSON_SPLITS)
-        }
-        if is_smoke():
-            rows = self.config.smoke_rows
-            first_person = {split: part.subset(np.arange(min(len(part), rows))) for split, part in first_person.items()}
-        repeats = self.config.first_person_repeats
-        self.data["train"] = concatenate(self.data["train"], first_person["train"], repeats)
-        self.data.update({f"first_person_{split}": first_person[split] for split in FIRST_PERSON_SPLITS})
+        first_person = load_first_person_for_run(self.first_person_source, self.config.smoke_rows, include_train=True)
+        train = first_person.pop("first_person_train")
+        self.data["train"] = concatenate(self.data["train"], train, self.config.first_person_repeats)
+        self.data.update(first_person)
 
     def batches(self, start_epoch: int) -> Batches:
         config = self.config
@@ -258,13 +297,7 @@ class TextTrainer(Trainer):
         return export
 
     def evaluate(self, model, folder: Path) -> Evaluation:
-        scores = {split: predict_bucketed(model, self.features[split]) for split in ("dev", "test")}
-        result = evaluate_text_scores(scores, self.data)
-        for split in FIRST_PERSON_SPLITS:
-            name = f"first_person_{split}"
-            if name in self.data:
-                ekman = ekman_view(predict_bucketed(model, self.features[name]), result["ekman_source"])
-                result["metrics"][f"{name}_ekman_accuracy"] = top_class_accuracy(self.data[name].ekman, ekman)
+        result = evaluate_text_model(model, self.features, self.data)
         write_text_reports(result, folder)
         return Evaluation(result["metrics"], result)
 
@@ -287,10 +320,7 @@ class TextTrainer(Trainer):
             metrics=evaluation.metrics,
             data=self._data_record(),
             extra={
-                "thresholds": result["thresholds"],
-                "ekman_labels": list(FER_LABELS),
-                "ekman_source": result["ekman_source"],
-                "ekman_thresholds": result["ekman_thresholds"],
+                **tuned_reading(result),
                 "input_kind": "tokens",
                 "preset": config.preset,
                 "emoji_words": config.emoji_words,
