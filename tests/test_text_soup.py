@@ -82,7 +82,8 @@ def test_the_saved_average_holds_the_chosen_share_of_each_model_and_reads_text(
     assert [source["share"] for source in manifest.training["averaged"]] == [1 - share, share]
     assert manifest.training["averaged"][1]["sha256"] == read_manifest(second_text_model).model_sha256
     assert manifest.training["command"] == "python -m mepe_utils average"
-    assert manifest.training["averaged"][0]["command"] == first.training["command"]
+    assert manifest.training["sweep"] == soup["sweep"]
+    assert manifest.training["averaged"][0]["training"]["command"] == first.training["command"]
     expected = average_weights(
         load_model(tiny_text_model_dir)[0].get_weights(), load_model(second_text_model)[0].get_weights(), share
     )

@@ -187,7 +187,7 @@ def average_text_models(
     write_text_reports(result, out)
     shares = (1 - chosen["share"], chosen["share"])
     sources = [
-        {"model": str(path), "sha256": source.model_sha256, "share": share, "command": source.training.get("command")}
+        {"model": str(path), "sha256": source.model_sha256, "share": share, "training": source.training}
         for path, source, share in zip(paths, (first_manifest, second_manifest), shares)
     ]
     manifest = artifacts.Manifest(
@@ -218,6 +218,7 @@ def average_text_models(
             "averaged": sources,
             "selection": f"best {FIRST_PERSON_METRIC} among shares within {config.dev_tolerance} of share 0's "
             f"{' and '.join(SELECTION_METRICS)}",
+            "sweep": sweep,
             "config": asdict(config),
             "hardware": hardware_description(),
             "smoke": is_smoke(),
