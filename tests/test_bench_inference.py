@@ -36,4 +36,14 @@ def test_a_failing_worker_is_reported(tmp_path):
     from mepe_utils.errors import MepeError
 
     with pytest.raises(MepeError, match="worker for text failed"):
-        measure_in_fresh_process("text", {"text": str(tmp_path / "absent")}, calls=2, batch=2)
+        measure_in_fresh_process("text", {"text": str(tmp_path / "absent")}, tmp_path / "photo.png", calls=2, batch=2)
+
+
+def test_the_face_item_read_back_from_its_file_is_the_astronaut_pixel_for_pixel(tmp_path):
+    import numpy as np
+    import skimage.data
+
+    from mepe_utils.bench.inference import _read_photo, write_sample_photo
+
+    photo = _read_photo(str(write_sample_photo(tmp_path)))
+    assert np.array_equal(photo, skimage.data.astronaut())

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -27,10 +28,27 @@ GROUP_PHOTO = "pexels_office_meeting.jpg"
 """The ``group`` item: a 1280x853 photo with five faces (four whole, one cut by the top edge), from the data folder."""
 
 
-def _sample_photo():
+SAMPLE_PHOTO = "astronaut.png"
+"""The face item's file, written by the benchmark for its workers (scikit-image's astronaut: 512x512, one face)."""
+
+
+def write_sample_photo(folder: Path) -> Path:
+    """Writes the face item to ``folder`` as a PNG (lossless), so workers read it as a user's photo file is read."""
+    import cv2
     import skimage.data
 
-    return skimage.data.astronaut()  # 512x512 RGB, one frontal face
+    path = Path(folder) / SAMPLE_PHOTO
+    cv2.imwrite(str(path), cv2.cvtColor(skimage.data.astronaut(), cv2.COLOR_RGB2BGR))
+    return path
+
+
+def _read_photo(path: str):
+    """A photo file as the RGB array the predictors take (OpenCV decodes it, as ``mepe analyze --photo`` does)."""
+    import cv2
+
+    from mepe_utils.vision.images import to_bgr
+
+    return cv2.cvtColor(to_bgr(path), cv2.COLOR_BGR2RGB)
 
 
 def group_photo_path() -> Path | None:
@@ -49,8 +67,11 @@ def _peak_rss_mb() -> float:
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)  # bytes on macOS, KiB on Linux
 
 
-def _answer(kind: str, models: dict[str, str]):
-    """``(answer one item, answer a batch or None)`` for one predictor kind, loaded from ``models``."""
+def _answer(kind: str, models: dict[str, str], photo_path: str):
+    """``(answer one item, answer a batch or None)`` for one predictor kind, loaded from ``models``.
+
+    ``photo_path`` is the face item's file (see :func:`write_sample_photo`).
+    """
     from mepe_utils.persona.engine import PersonaEngine
     from mepe_utils.predictors.face import FaceEmotionModel
     from mepe_utils.predictors.text import TextEmotionModel
@@ -59,7 +80,7 @@ def _answer(kind: str, models: dict[str, str]):
         reader = TextEmotionModel.load(models["text"])
         return (lambda: reader.predict(BENCH_TEXT)), (lambda batch: reader.predict([BENCH_TEXT] * batch))
     if kind == "face":
-        reader, photo = FaceEmotionModel.load(models["face"]), _sample_photo()
+        reader, photo = FaceEmotionModel.load(models["face"]), _read_photo(photo_path)
         return (lambda: reader.predict(photo)), (lambda batch: reader.predict([photo] * batch))
     if kind == "group":
         from mepe_utils.vision.images import to_bgr
@@ -68,7 +89,7 @@ def _answer(kind: str, models: dict[str, str]):
         return (lambda: reader.predict(photo, channel_order="bgr")), None
     if kind == "analyze":
         engine = PersonaEngine.load(models["fusion"], models["text"], models["face"], models["persona"])
-        photo = _sample_photo()
+        photo = _read_photo(photo_path)
         return (lambda: engine.analyze(BENCH_TEXT, photo)), None
     if kind == "demo":
         from mepe_utils.pipeline import MepePipeline
@@ -76,14 +97,14 @@ def _answer(kind: str, models: dict[str, str]):
         pipeline = MepePipeline.load(
             "t5", models["generator"], models["fusion"], models["text"], models["face"], models["persona"]
         )
-        photo = _sample_photo()
+        photo = _read_photo(photo_path)
         return (lambda: pipeline.respond(BENCH_TEXT, photo)), None
     raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
 
 
-def measure_in_this_process(kind: str, models: dict[str, str], calls: int, batch: int) -> dict:
+def measure_in_this_process(kind: str, models: dict[str, str], photo: str, calls: int, batch: int) -> dict:
     """Loads one predictor, answers once (announced on stdout), then times it. Run by the worker process."""
-    one, many = _answer(kind, models)
+    one, many = _answer(kind, models, photo)
     one()
     print(FIRST_ANSWER, flush=True)
     latency = latency_ms(one, calls=calls)
@@ -97,9 +118,9 @@ def measure_in_this_process(kind: str, models: dict[str, str], calls: int, batch
     }
 
 
-def measure_in_fresh_process(kind: str, models: dict[str, str], calls: int, batch: int) -> dict:
-    """Starts a worker process and times it from launch to its first answer."""
-    spec = json.dumps({"kind": kind, "models": models, "calls": calls, "batch": batch})
+def measure_in_fresh_process(kind: str, models: dict[str, str], photo: str | Path, calls: int, batch: int) -> dict:
+    """Starts a worker process and times it from launch to its first answer; ``photo`` is the face item's file."""
+    spec = json.dumps({"kind": kind, "models": models, "photo": str(photo), "calls": calls, "batch": batch})
     command = [sys.executable, "-m", "mepe_utils.bench.inference", spec]
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     start = time.perf_counter()
@@ -154,10 +175,13 @@ def run_inference_benchmark(
         "demo": Path(models["fusion"]).is_dir() and Path(models["generator"]).is_dir(),
     }
     kinds = [kind for kind in KINDS if available.get(kind, True)]
-    results = {kind: measure_in_fresh_process(kind, models, calls, batch) for kind in kinds}
+    with tempfile.TemporaryDirectory() as folder:
+        photo = write_sample_photo(Path(folder))
+        results = {kind: measure_in_fresh_process(kind, models, photo, calls, batch) for kind in kinds}
     results["setup"] = {
         "text_item": BENCH_TEXT,
-        "face_item": "scikit-image astronaut, 512x512 RGB (detection + framing + CNN)",
+        "face_item": "scikit-image astronaut, 512x512 (detection + framing + CNN); each worker reads it from a PNG "
+        "with OpenCV, as a user's photo file is read, then answers on the RGB array",
         "group_item": f"{GROUP_PHOTO} from the data folder, 1280x853 BGR, every face read",
         "analyze_item": "the text item and the face item, read and fused, the persona read and the controls decided",
         "demo_item": "the analyze item, then the T5's greedy reply and the controls measured on it",
@@ -173,9 +197,10 @@ def print_inference_benchmark(results: dict) -> None:
     print(format_table({k: v for k, v in results.items() if k != "setup"}, COLUMNS))
 
 
-if __name__ == "__main__":  # the worker: one JSON argument {"kind", "models", "calls", "batch"}
+if __name__ == "__main__":  # the worker: one JSON argument {"kind", "models", "photo", "calls", "batch"}
     from mepe_utils.quiet_startup import import_tensorflow_quietly
 
     import_tensorflow_quietly(lean=True)  # as the command line does
     spec = json.loads(sys.argv[1])
-    print(json.dumps(measure_in_this_process(spec["kind"], spec["models"], spec["calls"], spec["batch"])), flush=True)
+    measured = measure_in_this_process(spec["kind"], spec["models"], spec["photo"], spec["calls"], spec["batch"])
+    print(json.dumps(measured), flush=True)
