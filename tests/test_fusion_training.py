@@ -44,6 +44,9 @@ def test_analyze_fuses_what_is_there_and_names_what_is_missing(tiny_fusion, tiny
     both = fusion.analyze("I love this", photo)
     assert both.missing == [] and 0 < both.gate_text < 1 and abs(sum(both.probabilities.values()) - 1) < 1e-4
     assert both.persona_embedding.shape == (4,) and both.face.found
+    again = fusion.analyze("I love this", photo)  # the first answer ran eagerly, this one through the traced graph
+    np.testing.assert_allclose(list(again.probabilities.values()), list(both.probabilities.values()), atol=1e-5)
+    np.testing.assert_allclose(again.persona_embedding, both.persona_embedding, atol=1e-5)
     text_only = fusion.analyze("I love this")
     assert text_only.missing == ["face"] and text_only.gate_text == 1.0
     no_face = fusion.analyze("I love this", wall)

@@ -62,7 +62,9 @@ def test_a_saved_generator_reloads_in_safe_mode_and_writes_the_same_greedy_repli
     reply = first.generate(MESSAGES[0], CALM)
     assert reply.backend == "t5" and reply.controls_requested == CALM and "exemplar: " in reply.prompt
     sampler = first.with_decoding(DecodingConfig(method="top_p", seed=0))
+    assert sampler.lm.run_eagerly  # its first reply is decoded eagerly, the next by the traced loop: same words
     assert sampler.generate(MESSAGES[1], CALM, seed=5).text == sampler.generate(MESSAGES[1], CALM, seed=5).text
+    assert not sampler.lm.run_eagerly
     retrieved = RetrievalGenerator(first.index, first.meter, text_model).generate(MESSAGES[1], CALM)
     assert retrieved.backend == "retrieval" and retrieved.text in set(first.index.replies.tolist())
 

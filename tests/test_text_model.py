@@ -163,6 +163,7 @@ def test_bucketed_prediction_keeps_row_order():
 
     forward = traced_forward(model)
     trimmed = predict_bucketed(model, features, batch_size=2, forward=forward)[PROBABILITIES_OUTPUT]
+    assert forward.tracing_count() == 1  # the first batch ran eagerly, the second traced the graph
     np.testing.assert_allclose(trimmed, direct, atol=1e-5)  # each batch cut to its longest text, in any order
     np.testing.assert_allclose(predict_bucketed(model, features, batch_size=3, forward=forward)[PROBABILITIES_OUTPUT],
                                direct, atol=1e-5)  # fmt: skip
@@ -199,3 +200,21 @@ def test_text_batches_are_seeded_per_epoch_and_a_resumed_run_sees_the_same():
         rows = batch_targets[PROBABILITIES_OUTPUT][:, 0].astype(int)
         width = batch_features["padding_mask"].shape[1]
         assert lengths[rows].max() <= width and width in (16, 32, 64)
+
+
+def test_traced_forward_answers_its_first_call_eagerly_and_traces_once_after():
+    """A one-shot command must not pay for a trace: the first call runs eagerly, with the graph's answer."""
+    from mepe_utils.data.text_batches import tokenize
+    from mepe_utils.models.common import traced_forward
+
+    backbone, preprocessor = tiny_distilbert(sequence_length=32)
+    model = build_text_classifier(backbone, TINY_HEAD)
+    features = tokenize(preprocessor, ["i love this", "what ? what ?"])
+    forward = traced_forward(model)
+    first = forward(features)[PROBABILITIES_OUTPUT]
+    assert forward.tracing_count() == 0
+    second = forward(features)[PROBABILITIES_OUTPUT]
+    third = forward({name: value[:1] for name, value in features.items()})[PROBABILITIES_OUTPUT]
+    assert forward.tracing_count() == 1
+    np.testing.assert_allclose(first, second, atol=1e-6)
+    np.testing.assert_allclose(third, second[:1], atol=1e-6)

@@ -19,7 +19,7 @@ import numpy as np
 from mepe_utils import artifacts
 from mepe_utils.errors import MepeError, ModelFileError
 from mepe_utils.labels import FER_LABELS
-from mepe_utils.models.common import PROBABILITIES_OUTPUT
+from mepe_utils.models.common import PROBABILITIES_OUTPUT, traced_forward
 from mepe_utils.models.fusion import FACE_INPUT, GATE_OUTPUT, PERSONA_EMBEDDING, PRESENCE_INPUT, TEXT_INPUT
 from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotion, FaceEmotionModel, FaceReading
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotion, TextEmotionModel
@@ -108,6 +108,7 @@ class FusionModel:
         self.text_reader = text_reader
         self.face_reader = face_reader
         self.input_dims = {name: int(model.input[name].shape[-1]) for name in (TEXT_INPUT, FACE_INPUT)}
+        self._forward = traced_forward(model)
         self._worker: ThreadPoolExecutor | None = None
         self._worker_pid = 0
 
@@ -173,7 +174,8 @@ class FusionModel:
             FACE_INPUT: face_features(face_reading.faces[face]) if has_face else np.zeros(self.input_dims[FACE_INPUT]),
             PRESENCE_INPUT: np.array([text_reading is not None, has_face], dtype=np.float32),
         }
-        outputs = self.model.predict_on_batch({k: np.asarray(v, np.float32)[None] for k, v in inputs.items()})
+        batch = {name: np.asarray(value, np.float32)[None] for name, value in inputs.items()}
+        outputs = self._forward(batch) if self._forward is not None else self.model.predict_on_batch(batch)
         probabilities = np.asarray(outputs[PROBABILITIES_OUTPUT])[0]
         return FusedEmotion(
             probabilities={name: float(p) for name, p in zip(FER_LABELS, probabilities)},

@@ -27,6 +27,10 @@ from mepe_utils.models.text import POOLED_LAYER, PREPROCESSOR_ASSET, predict_buc
 from mepe_utils.runtime import SHIPPED_MODELS_DIR
 
 SHIPPED_TEXT_MODEL = SHIPPED_MODELS_DIR / "text"
+EAGER_READS = 3
+"""Reads answered eagerly before the model is traced (:func:`~mepe_utils.models.common.traced_forward`):
+a one-shot ``mepe demo`` reads three times (the message, the nearest training message, the reply's
+measured controls), and three eager reads cost less than one trace."""
 
 
 def check_texts(texts: str | Sequence[str]) -> list[str]:
@@ -142,7 +146,7 @@ class TextEmotionModel:
         self.ekman_thresholds = np.asarray(manifest.extra["ekman_thresholds"], dtype=np.float32)
         self.ekman_source = manifest.extra["ekman_source"]
         self.emoji_words = bool(manifest.extra["emoji_words"])
-        self._forward = traced_forward(self.model)
+        self._forward = traced_forward(self.model, eager_calls=EAGER_READS)
 
     @classmethod
     def load(cls, directory: str | Path = SHIPPED_TEXT_MODEL) -> TextEmotionModel:
