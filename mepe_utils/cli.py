@@ -597,7 +597,11 @@ def _configure_bench_generator(parser):
     parser.add_argument("--limit", type=int, help="score only the first N test examples (a quick check)")
     parser.add_argument("--no-speed", action="store_true", help="skip the reply and demo timings")
     parser.add_argument("--greedy", action="store_true", help="greedy decoding instead of the default sampling")
-    parser.add_argument("--candidates", type=int, default=1, help="sampled replies per answer, closest kept [1]")
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        help="sampled replies per answer, the closest to the asked controls kept (default: the demo's)",
+    )
     parser.add_argument("--json", help="write the results to this JSON file")
 
 
@@ -610,7 +614,8 @@ def bench_generator_command(args) -> int:
     from mepe_utils.generation.decoding import REPLY_DECODING, DecodingConfig
 
     data, text_model, cache = _persona_sources(args)
-    decoding = DecodingConfig() if args.greedy else replace(REPLY_DECODING, candidates=args.candidates)
+    decoding = REPLY_DECODING if args.candidates is None else replace(REPLY_DECODING, candidates=args.candidates)
+    decoding = DecodingConfig() if args.greedy else decoding
     results = bench_generator(
         args.generator_model, data / "esconv", cache, text_model=text_model, persona_model=args.persona_model,
         adherence_contexts=args.adherence_contexts, limit=args.limit, decoding=decoding, speed=not args.no_speed,

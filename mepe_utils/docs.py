@@ -37,6 +37,7 @@ SHIPPED_CARDS = ("face", "text", "fusion", "generator", "persona")
 manifests the templates may name)."""
 GENERATOR_BACKENDS = {
     "t5": "T5 (shipped), the policy's controls",
+    "t5_first_candidate": "T5, first sampled candidate (before the choice by measured controls)",
     "retrieval": "retrieval of ESConv train replies, same controls",
     "static_prompt": "T5 with the controls fixed (static prompt)",
     "t5_reference_controls": "T5 told the reference reply's own measured controls",

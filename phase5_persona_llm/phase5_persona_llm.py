@@ -307,7 +307,10 @@ display(Markdown("\n".join(rows)))
 # results/bench_generator.json`): for each control, the share of test dialogues where
 # the reply asked for the highest value measures higher than the one asked for the
 # lowest (ties half; a model that ignores the control sits at 0.5, as the static
-# prompt does).
+# prompt does). MEPE's decoding writes three candidates and keeps the one whose
+# measured controls come closest to the asked ones; since the same meter scores
+# adherence, `t5_first_candidate` shows each answer's first candidate, before that
+# choice: what the T5 follows by itself.
 
 # %%
 import json
@@ -315,8 +318,11 @@ import json
 bench = json.loads((ROOT / "results" / "bench_generator.json").read_text())
 names = list(PROMPT_NAMES.values())
 fig, ax = plt.subplots(figsize=(8, 3.5))
-for offset, backend in zip((-0.27, 0.0, 0.27), ("t5", "retrieval", "static_prompt")):
-    ax.bar(np.arange(len(names)) + offset, [bench["adherence"][backend][n] for n in names], width=0.26, label=backend)
+backends = list(bench["adherence"])
+width = 0.8 / len(backends)
+for position, backend in enumerate(backends):
+    offset = (position - (len(backends) - 1) / 2) * width
+    ax.bar(np.arange(len(names)) + offset, [bench["adherence"][backend][n] for n in names], width=width, label=backend)
 ax.axhline(0.5, color="gray", linestyle="--", linewidth=1)
 ax.axhline(0.8, color="black", linestyle=":", linewidth=1)
 ax.set_xticks(range(len(names)), names)

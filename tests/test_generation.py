@@ -7,7 +7,7 @@ import pytest
 
 from mepe_utils.data.esconv import STRATEGIES, Conversation, load_esconv, supporter_replies
 from mepe_utils.errors import MepeError, ModelFileError
-from mepe_utils.generation.decoding import DecodingConfig, guard_logits
+from mepe_utils.generation.decoding import DecodingConfig, NucleusSampler, guard_logits, hashed_uniform
 from mepe_utils.generation.measure import (
     STRATEGY_ASSERTIVENESS,
     STRATEGY_EMPATHY,
@@ -183,7 +183,33 @@ def test_a_token_that_would_repeat_a_trigram_is_ruled_out_and_seen_tokens_are_pe
         DecodingConfig(method="greedy", candidates=4)
 
 
-# --- metrics --------------------------------------------------------------------------------------
+def test_hashed_noise_is_uniform_and_the_same_eagerly_and_compiled_by_xla():
+    import tensorflow as tf
+
+    seed = tf.Variable([7, 3], dtype="int64")  # a variable, as a sampler's seed state is
+    eager = np.asarray(hashed_uniform(seed, 400, 500))
+    compiled = np.asarray(tf.function(lambda: hashed_uniform(seed, 400, 500), jit_compile=True)())
+    assert np.array_equal(eager, compiled)
+    assert eager.min() > 0.0 and eager.max() < 1.0
+    counts = np.histogram(eager, bins=20, range=(0, 1))[0]
+    assert np.abs(counts / eager.size - 0.05).max() < 0.002  # 200,000 draws: a few standard errors
+    next_step = np.asarray(hashed_uniform(np.array([7, 4]), 400, 500))
+    other_seed = np.asarray(hashed_uniform(np.array([8, 3]), 400, 500))
+    for other in (next_step, other_seed):
+        assert abs(np.corrcoef(eager.ravel(), other.ravel())[0, 1]) < 0.01
+
+
+def test_nucleus_sampling_draws_the_renormalised_nucleus_among_the_top_k():
+    rows = 40_000
+    probabilities = np.tile(np.array([[0.15, 0.5, 0.05, 0.3]], np.float32), (rows, 1))
+    sampler = NucleusSampler(p=0.9, k=4, seed=1)  # the nucleus: 0.5, 0.3, then 0.15 (0.8 < 0.9 before it)
+    drawn = np.bincount(np.asarray(sampler.get_next_token(probabilities)), minlength=4) / rows
+    assert drawn[2] == 0.0
+    assert drawn[[1, 3, 0]] == pytest.approx(np.array([0.5, 0.3, 0.15]) / 0.95, abs=0.01)
+    two = np.bincount(np.asarray(NucleusSampler(p=0.9, k=2, seed=1).get_next_token(probabilities)), minlength=4)
+    assert two[[0, 2]].sum() == 0 and two[1] / rows == pytest.approx(0.5 / 0.8, abs=0.01)
+    redrawn = np.bincount(np.asarray(NucleusSampler(p=0.9, k=4, seed=1).get_next_token(probabilities)), minlength=4)
+    assert np.array_equal(redrawn / rows, drawn)  # a seed draws the same tokens again
 
 
 def test_reply_metrics_on_hand_computed_cases():

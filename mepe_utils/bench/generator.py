@@ -12,7 +12,10 @@ backend             what it reads
 ==================  ===================================================================================
 
 plus ``t5_reference_controls``: the T5 prompted with the controls measured on the reference
-reply itself, as in training (how well the model can write a given reply when told its controls).
+reply itself, as in training (how well the model can write a given reply when told its controls);
+and, when the decoding writes several candidates per answer, ``t5_first_candidate`` in the
+adherence table: the first candidate of each answer, before the closest is chosen (what the
+T5 follows by itself, without the choice made by the meter that also scores adherence).
 
 **Quality** (all test examples, the product's decoding unless told otherwise, seeded): word-level perplexity
 of the reference under the T5's prompt (:func:`~mepe_utils.training.generator.perplexities`),
@@ -25,7 +28,8 @@ measurement that labelled the training replies) and the share where "high" measu
 is reported, ties half. The static prompt writes one reply per dialogue whatever is asked, so
 its pairs tie (0.5): the chance level.
 
-**Speed**: latency of a 40-token reply (the same decoding, forced to 40 tokens, batch 1), and the
+**Speed**: latency of a 40-token reply (the same decoding, forced to 40 tokens: one answer's
+candidates in one batch, after the first, eager batch has compiled the loop), and the
 whole ``mepe demo`` (both readers, fusion, persona, policy, reply) in a fresh process: cold start
 and warm p50 (:mod:`mepe_utils.bench.inference`, kind ``demo``).
 """
@@ -33,6 +37,7 @@ and warm p50 (:mod:`mepe_utils.bench.inference`, kind ``demo``).
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -139,10 +144,15 @@ def bench_generator(
         [e.strategy for e in examples], t5.meter.levels(t5.meter.scores(reference_readings))
     )
 
-    def t5_answers(indices, controls_per_index) -> tuple[list[str], dict[str, np.ndarray]]:
+    def t5_scores(indices, controls_per_index) -> dict[str, dict[str, np.ndarray]]:
+        """The measured controls of the T5's answers, and of each answer's first candidate."""
         chosen = zip(indices, controls_per_index, strict=True)
         prompts = [build_prompt(examples[i].context, c, exemplars[i], t5.prompt_config) for i, c in chosen]
-        return t5.answer(prompts, controls_per_index)
+        texts, scores = t5.candidates(prompts)
+        rows = {"t5": t5.closest(texts, scores, controls_per_index)}
+        if t5.decoding.candidates > 1:
+            rows["t5_first_candidate"] = np.arange(len(prompts)) * t5.decoding.candidates
+        return {backend: {name: values[kept] for name, values in scores.items()} for backend, kept in rows.items()}
 
     def retrieval_replies(indices, controls_per_index) -> list[str]:
         chosen = zip(indices, controls_per_index, strict=True)
@@ -168,20 +178,20 @@ def bench_generator(
 
     sample = np.sort(np.random.default_rng(seed).permutation(len(examples))[: min(adherence_contexts, len(examples))])
     static_scores = _measured_scores(t5, [replies["static_prompt"][i] for i in sample])
-    for backend in ("t5", "retrieval", "static_prompt"):
-        results["adherence"][backend] = {}
     for control in CONTROLS:
         low_controls, high_controls = zip(*(_extremes(asked[i], control) for i in sample), strict=True)
         name = PROMPT_NAMES[control]
+        low, high = (t5_scores(sample, side) for side in (low_controls, high_controls))
         pairs = {
-            "t5": [t5_answers(sample, side)[1] for side in (low_controls, high_controls)],
+            **{backend: (low[backend], high[backend]) for backend in low},
             "retrieval": [
                 _measured_scores(t5, retrieval_replies(sample, side)) for side in (low_controls, high_controls)
             ],
         }
         for backend, (low_scores, high_scores) in pairs.items():
-            results["adherence"][backend][name] = adherence(low_scores[control], high_scores[control])
-        results["adherence"]["static_prompt"][name] = adherence(static_scores[control], static_scores[control])
+            results["adherence"].setdefault(backend, {})[name] = adherence(low_scores[control], high_scores[control])
+        static = adherence(static_scores[control], static_scores[control])
+        results["adherence"].setdefault("static_prompt", {})[name] = static
 
     results["samples"] = [
         {"context": examples[i].context[-2:], "reference": references[i], "controls": asked[i],
@@ -195,6 +205,7 @@ def bench_generator(
         "test_examples": len(examples),
         "adherence_contexts": int(len(sample)),
         "decoding": describe_decoding(t5.decoding),
+        "candidates": t5.decoding.candidates,
         "static_controls": STATIC_CONTROLS,
         "generator": str(generator_dir),
         "generator_manifest_sha256": artifacts.read_manifest(generator_dir).model_sha256,
@@ -211,18 +222,19 @@ def bench_generator(
 
 def _speed(t5: T5Generator, generator_dir: Path, text_model: Path, persona_model: Path) -> dict:
     """A 40-token reply's latency here, and the demo's cold start and warm p50 in a fresh process."""
-    from mepe_utils.bench.inference import measure_in_fresh_process
+    from mepe_utils.bench.inference import measure_in_fresh_process, write_sample_photo
     from mepe_utils.demo import DEFAULT_TEXT
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
     from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL
 
-    prompt = t5.prompt(DEFAULT_TEXT, STATIC_CONTROLS)
-    t5.complete([prompt])  # a generator's first reply is decoded eagerly (T5Generator.complete): time the traced loop
-    reply = latency_ms(lambda: t5.lm.generate([prompt], max_length=REPLY_TOKENS + 1, stop_token_ids=None),
+    prompts = [t5.prompt(DEFAULT_TEXT, STATIC_CONTROLS)] * t5.decoding.candidates  # what one answer decodes
+    t5.complete(prompts)  # a generator's first batch is decoded eagerly (T5Generator.complete): time the compiled loop
+    reply = latency_ms(lambda: t5.lm.generate(prompts, max_length=REPLY_TOKENS + 1, stop_token_ids=None),
                        calls=30, warmup=3)  # fmt: skip
     models = {"text": str(text_model), "face": str(SHIPPED_FACE_MODEL), "fusion": str(SHIPPED_FUSION_MODEL),
               "persona": str(persona_model), "generator": str(generator_dir)}  # fmt: skip
-    demo = measure_in_fresh_process("demo", models, calls=50, batch=1)
+    with tempfile.TemporaryDirectory() as folder:
+        demo = measure_in_fresh_process("demo", models, write_sample_photo(Path(folder)), calls=50, batch=1)
     return {
         "reply_ms_p50": round(reply["p50"], 1),
         "reply_ms_p95": round(reply["p95"], 1),
