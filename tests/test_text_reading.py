@@ -214,16 +214,23 @@ def test_an_int8_export_loads_in_safe_mode(tiny_text_model_dir, tmp_path):
 @pytest.mark.slow
 def test_bench_text_writes_the_agreed_keys(tiny_text_model_dir, tmp_path, capsys):
     from conftest import write_esconv_folder, write_goemotions_folder
+    from mepe_utils import artifacts
     from mepe_utils.bench.text import COLUMNS
     from mepe_utils.cli import main
+    from mepe_utils.docs import _text_storage_table
 
     goemotions = write_goemotions_folder(tmp_path / "goemotions")
+    stored_small = artifacts.export_model(tiny_text_model_dir, tmp_path / "stored_small", weights_storage="float16")
     out = tmp_path / "bench.json"
-    args = ["--data-dir", str(goemotions), "--shipped", str(tiny_text_model_dir), "--model", str(tiny_text_model_dir),
+    args = ["--data-dir", str(goemotions), "--shipped", str(tiny_text_model_dir), "--model", str(stored_small),
             "--esconv-dir", str(write_esconv_folder(tmp_path / "esconv"))]  # fmt: skip
     assert main(["bench-text", *args, "--json", str(out), "--calls", "5"]) == 0
     results = json.loads(out.read_text())
-    assert set(results) == {"shipped", "tfidf_lr", tiny_text_model_dir.parent.name, "setup"}
+    assert set(results) == {"shipped", "tfidf_lr", "stored_small", "setup"}
+    trained = artifacts.read_manifest(tiny_text_model_dir).model_sha256
+    assert results["shipped"]["trained_sha256"] == results["stored_small"]["trained_sha256"] == trained
+    storage_rows = [line.split("|")[1].strip() for line in _text_storage_table(results).splitlines()[2:]]
+    assert storage_rows == ["`shipped`", "`stored_small`"]  # the baseline is no saved form of the model
     for name in ("shipped", "tfidf_lr"):
         assert set(COLUMNS) <= set(results[name])
         assert 0.0 <= results[name]["check_set_accuracy"] <= 1.0

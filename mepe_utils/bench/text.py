@@ -150,6 +150,11 @@ def _weights(manifest) -> str:
     return "float16 storage" if manifest.weights_storage == "float16" else "float32"
 
 
+def trained_sha256(manifest) -> str:
+    """The sha256 of the model as trained: an exported copy names its source, a trained model itself."""
+    return manifest.extra.get("exported_from", {}).get("model_sha256") or manifest.model_sha256
+
+
 def _top_classes(ekman_scores: np.ndarray) -> list[str]:
     return [FER_LABELS[i] for i in np.asarray(ekman_scores).argmax(axis=1)]
 
@@ -205,6 +210,7 @@ def run_text_benchmark(
             "params": int(model.model.count_params()),
             "file_mb": _file_mb(directory),
             "weights": _weights(model.manifest),
+            "trained_sha256": trained_sha256(model.manifest),
             "emoji_texts_in_test": emoji_effect(model, data, evaluation),
             "demo_sentence": demo_reading(model),
             "weakest_labels": weakest_labels(evaluation),

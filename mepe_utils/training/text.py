@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from mepe_utils import artifacts
+from mepe_utils.data.feeling_words import FEELING_WORDS_FILE, feeling_statements, load_feeling_words
 from mepe_utils.data.first_person import concatenate, esconv_situations
 from mepe_utils.data.goemotions import TextEmotionData, load_goemotions
 from mepe_utils.data.text_batches import TextBatches, tokenize
@@ -57,6 +58,8 @@ class TextTrainConfig:
         patience: epochs without dev improvement before stopping.
         first_person_repeats: copies of ESConv's first-person situations
             (:mod:`mepe_utils.data.first_person`) added to each training epoch; 0 trains on GoEmotions alone.
+        feeling_statements_per_word: first-person statements per feeling word
+            (:mod:`mepe_utils.data.feeling_words`) added to training; 0 adds none.
         init_model: a saved text model (same preset and head) whose weights the run starts from
             instead of the pretrained encoder and a new head; empty for a fresh fine-tune.
         jit_compile: XLA-compile the train step.
@@ -75,6 +78,7 @@ class TextTrainConfig:
     ekman_loss_weight: float = 0.5
     patience: int = 2
     first_person_repeats: int = 0
+    feeling_statements_per_word: int = 0
     init_model: str = ""
     jit_compile: bool = True
     seed: int = 42
@@ -90,6 +94,7 @@ class TextTrainConfig:
             loss=self.loss,
             patience=1,
             first_person_repeats=self.first_person_repeats,
+            feeling_statements_per_word=self.feeling_statements_per_word,
             init_model=self.init_model,
             jit_compile=False,
             seed=self.seed,
@@ -257,6 +262,8 @@ class TextTrainer(Trainer):
         self.data = load_goemotions_for_run(self.data_source, self.config.smoke_rows)
         if self.first_person_source is not None:
             self._add_first_person()
+        if self.config.feeling_statements_per_word:
+            self._add_feeling_statements()
         self.preprocessor = self.preprocessor or load_preprocessor(model.preset, model.sequence_length)
         self.texts = {
             name: normalize_texts(split.texts, emoji_words=model.emoji_words) for name, split in self.data.items()
@@ -269,6 +276,15 @@ class TextTrainer(Trainer):
         train = first_person.pop("first_person_train")
         self.data["train"] = concatenate(self.data["train"], train, self.config.first_person_repeats)
         self.data.update(first_person)
+
+    def _add_feeling_statements(self) -> None:
+        """Statements naming a feeling in a word join ``train`` (drawn with the run's seed)."""
+        statements = feeling_statements(
+            load_feeling_words(), self.config.feeling_statements_per_word, seed=self.config.seed
+        )
+        if is_smoke():
+            statements = statements.subset(np.arange(self.config.smoke_rows))
+        self.data["train"] = concatenate(self.data["train"], statements)
 
     def batches(self, start_epoch: int) -> Batches:
         config = self.config
@@ -337,6 +353,13 @@ class TextTrainer(Trainer):
                 "labels": "the seeker's reported emotion mapped onto GoEmotions (mepe_utils.data.first_person)",
                 "train": f"train situations x {self.config.first_person_repeats} per epoch",
                 "scored": {split: len(self.data[f"first_person_{split}"]) for split in FIRST_PERSON_SPLITS},
+            }
+        if self.config.feeling_statements_per_word:
+            per_word = self.config.feeling_statements_per_word
+            record["feeling_words"] = {
+                "source": f"{FEELING_WORDS_FILE.name} (written for MEPE; mepe_utils.data.feeling_words)",
+                "words": len(load_feeling_words()),
+                "train": f"{per_word} statements per word, drawn with the run's seed",
             }
         return record
 
