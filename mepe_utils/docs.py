@@ -66,17 +66,22 @@ def _text_table(bench: dict, names: dict[str, str]) -> str:
                 f"{values['test_micro_f1_28_tuned']:.3f}",
                 f"{values['test_macro_f1_ekman_tuned']:.3f}",
                 f"{values['check_set_accuracy']:.3f}",
+                f"{values['first_person_test_accuracy']:.3f}",
                 f"{values['latency_ms_p50']:.1f} ms",
                 _millions(values["params"]),
                 f"{values['file_mb']:.1f} MB",
             ]
         )
-    header = ["model", "macro-F1, 28", "micro-F1, 28", "Ekman macro-F1", "check set", "latency p50", "params", "file"]
+    header = [
+        "model", "macro-F1, 28", "micro-F1, 28", "Ekman macro-F1", "check set", "ESConv situations", "latency p50",
+        "params", "file",
+    ]  # fmt: skip
     return markdown_table(header, rows)
 
 
 def _text_storage_table(bench: dict) -> str:
-    """The shipped text model beside the other saved forms of it that the same run measured."""
+    """The shipped text model beside the other saved forms of the same trained model that the run measured."""
+    trained = bench["shipped"]["trained_sha256"]
     rows = [
         [
             f"`{key}`",
@@ -88,7 +93,7 @@ def _text_storage_table(bench: dict) -> str:
             f"{values['file_mb']:.1f} MB",
         ]
         for key, values in bench.items()
-        if key not in ("setup", "tfidf_lr")
+        if key != "setup" and values.get("trained_sha256") == trained
     ]
     header = ["model", "weights", "macro-F1, 28", "Ekman macro-F1", "check set", "latency p50", "file"]
     return markdown_table(header, rows)
