@@ -107,12 +107,14 @@ def gold_targets(data: TextEmotionData) -> dict[str, np.ndarray]:
     return {PROBABILITIES_OUTPUT: data.labels.astype(np.float32), EKMAN_OUTPUT: data.ekman.astype(np.float32)}
 
 
+def smoke_shrunk(data: TextEmotionData, rows: int) -> TextEmotionData:
+    """``data`` itself, or under ``MEPE_SMOKE=1`` only its first ``rows`` texts."""
+    return data.subset(np.arange(min(len(data), rows))) if is_smoke() else data
+
+
 def load_goemotions_for_run(source, smoke_rows: int) -> dict[str, TextEmotionData]:
     """All three GoEmotions splits; under ``MEPE_SMOKE=1`` only the first ``smoke_rows`` texts of each."""
-    data = load_goemotions(source)
-    if is_smoke():
-        data = {name: split.subset(np.arange(min(len(split), smoke_rows))) for name, split in data.items()}
-    return data
+    return {name: smoke_shrunk(split, smoke_rows) for name, split in load_goemotions(source).items()}
 
 
 def load_first_person_for_run(
@@ -120,10 +122,7 @@ def load_first_person_for_run(
 ) -> dict[str, TextEmotionData]:
     """ESConv situations as ``first_person_<split>`` (valid and test, train too when asked), smoke-shrunk."""
     splits = ("train", *FIRST_PERSON_SPLITS) if include_train else FIRST_PERSON_SPLITS
-    data = {f"first_person_{split}": esconv_situations(folder, split) for split in splits}
-    if is_smoke():
-        data = {name: part.subset(np.arange(min(len(part), smoke_rows))) for name, part in data.items()}
-    return data
+    return {f"first_person_{split}": smoke_shrunk(esconv_situations(folder, split), smoke_rows) for split in splits}
 
 
 def _loss(config: TextTrainConfig):
@@ -256,13 +255,14 @@ class TextTrainer(Trainer):
         self.backbone = backbone
         self.preprocessor = preprocessor
         self.first_person_source = first_person_source
+        self.feeling_words = load_feeling_words() if config.feeling_statements_per_word else None
 
     def load_data(self) -> None:
         model = self.config.model
         self.data = load_goemotions_for_run(self.data_source, self.config.smoke_rows)
         if self.first_person_source is not None:
             self._add_first_person()
-        if self.config.feeling_statements_per_word:
+        if self.feeling_words is not None:
             self._add_feeling_statements()
         self.preprocessor = self.preprocessor or load_preprocessor(model.preset, model.sequence_length)
         self.texts = {
@@ -279,12 +279,8 @@ class TextTrainer(Trainer):
 
     def _add_feeling_statements(self) -> None:
         """Statements naming a feeling in a word join ``train`` (drawn with the run's seed)."""
-        statements = feeling_statements(
-            load_feeling_words(), self.config.feeling_statements_per_word, seed=self.config.seed
-        )
-        if is_smoke():
-            statements = statements.subset(np.arange(self.config.smoke_rows))
-        self.data["train"] = concatenate(self.data["train"], statements)
+        statements = feeling_statements(self.feeling_words, self.config.feeling_statements_per_word, self.config.seed)
+        self.data["train"] = concatenate(self.data["train"], smoke_shrunk(statements, self.config.smoke_rows))
 
     def batches(self, start_epoch: int) -> Batches:
         config = self.config
@@ -354,11 +350,11 @@ class TextTrainer(Trainer):
                 "train": f"train situations x {self.config.first_person_repeats} per epoch",
                 "scored": {split: len(self.data[f"first_person_{split}"]) for split in FIRST_PERSON_SPLITS},
             }
-        if self.config.feeling_statements_per_word:
+        if self.feeling_words is not None:
             per_word = self.config.feeling_statements_per_word
             record["feeling_words"] = {
                 "source": f"{FEELING_WORDS_FILE.name} (written for MEPE; mepe_utils.data.feeling_words)",
-                "words": len(load_feeling_words()),
+                "words": len(self.feeling_words),
                 "train": f"{per_word} statements per word, drawn with the run's seed",
             }
         return record
