@@ -7,7 +7,13 @@ import pytest
 
 from mepe_utils.data.esconv import STRATEGIES, Conversation, load_esconv, supporter_replies
 from mepe_utils.errors import MepeError, ModelFileError
-from mepe_utils.generation.decoding import DecodingConfig, NucleusSampler, guard_logits, hashed_uniform
+from mepe_utils.generation.decoding import (
+    DecodingConfig,
+    NucleusSampler,
+    guard_logits,
+    hashed_uniform,
+    uniform_from_bits,
+)
 from mepe_utils.generation.measure import (
     STRATEGY_ASSERTIVENESS,
     STRATEGY_EMPATHY,
@@ -197,6 +203,13 @@ def test_hashed_noise_is_uniform_and_the_same_eagerly_and_compiled_by_xla():
     other_seed = np.asarray(hashed_uniform(np.array([8, 3]), 400, 500))
     for other in (next_step, other_seed):
         assert abs(np.corrcoef(eager.ravel(), other.ravel())[0, 1]) < 0.01
+
+
+def test_noise_from_the_extreme_bits_stays_strictly_inside_zero_and_one():
+    noise = np.asarray(uniform_from_bits(np.array([0, 0x80000000, 0xFFFFFFFF], np.uint32)))
+    assert noise[0] == 2.0**-25 and noise[1] == 0.5 + 2.0**-25
+    assert 1.0 - 2.0**-23 < noise[2] < 1.0  # 1 - 2**-25 would round to 1.0, an infinite Gumbel draw
+    assert np.isfinite(-np.log(-np.log(noise))).all()
 
 
 def test_nucleus_sampling_draws_the_renormalised_nucleus_among_the_top_k():

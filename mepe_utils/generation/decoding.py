@@ -118,7 +118,20 @@ def hashed_uniform(seed, rows: int, columns: int):
     x = ops.bitwise_xor(x, ops.right_shift(x, np.uint32(16))) * lowbias_1 + seed[1] * murmur_2
     x = ops.bitwise_xor(x, ops.right_shift(x, np.uint32(15))) * lowbias_2
     x = ops.bitwise_xor(x, ops.right_shift(x, np.uint32(16)))
-    return (ops.cast(ops.right_shift(x, np.uint32(8)), "float32") + 0.5) / 2.0**24  # 24 bits: exact in float32
+    return uniform_from_bits(x)
+
+
+LARGEST_BELOW_ONE = np.float32(1.0 - 2.0**-24)
+"""The largest float32 below 1."""
+
+
+def uniform_from_bits(bits):
+    """uint32 ``bits`` as float32 numbers strictly inside (0, 1): the top 24 bits, centred in their interval.
+
+    The top interval's centre, 1 - 2**-25, is not a float32 and would round to 1.0 (where the
+    Gumbel noise ``-log(-log(u))`` is infinite): it is kept at :data:`LARGEST_BELOW_ONE`.
+    """
+    return ops.minimum((ops.cast(ops.right_shift(bits, np.uint32(8)), "float32") + 0.5) / 2.0**24, LARGEST_BELOW_ONE)
 
 
 class NucleusSampler(keras_hub.samplers.Sampler):
