@@ -138,15 +138,23 @@ def top_class_accuracy(y_true: np.ndarray, scores: np.ndarray) -> float:
     return float(np.mean(y_true[np.arange(len(top)), top] > 0))
 
 
-def evaluate_text_scores(scores: dict[str, dict[str, np.ndarray]], data: dict[str, TextEmotionData]) -> dict:
+EKMAN_VIEWS = {"head": EKMAN_OUTPUT, "derived": "ekman_derived"}
+"""A text model's ``ekman_source`` values and the score each names in :func:`evaluate_text_scores`."""
+
+
+def evaluate_text_scores(
+    scores: dict[str, dict[str, np.ndarray]], data: dict[str, TextEmotionData], ekman_source: str | None = None
+) -> dict:
     """Dev-tuned thresholds and test metrics for the 28 labels and the Ekman view.
 
     The Ekman view is read two ways, the ``ekman`` head and the 28 probabilities
     pooled per class (max over members); the one with the better dev macro-F1 is kept.
 
     Args:
-        scores: ``{"dev"|"test": {"probabilities": (N, 28), "ekman": (N, 7)}}``.
+        scores: ``{"dev"|"test": {"probabilities": (N, 28), "ekman": (N, 7) from the Ekman head}}``.
         data: the GoEmotions splits the scores belong to.
+        ekman_source: ``"head"`` or ``"derived"`` to report that view (a saved model's own choice);
+            None keeps the better one on dev.
 
     Returns:
         ``{"metrics": flat numbers, "thresholds": ..., "ekman_source": ..., "reports": per split/view}``.
@@ -161,7 +169,12 @@ def evaluate_text_scores(scores: dict[str, dict[str, np.ndarray]], data: dict[st
         tuned = tune_thresholds(dev.ekman, scores["dev"][source])
         dev_f1 = multilabel_metrics(dev.ekman, scores["dev"][source], tuned, FER_LABELS)["macro_f1"]
         ekman_choice[source] = (dev_f1, tuned)
-    ekman_source = max(ekman_choice, key=lambda s: ekman_choice[s][0])
+    if ekman_source is None:
+        ekman_source = max(ekman_choice, key=lambda s: ekman_choice[s][0])
+    elif ekman_source in EKMAN_VIEWS:
+        ekman_source = EKMAN_VIEWS[ekman_source]
+    else:
+        raise ValueError(f"ekman_source must be one of {sorted(EKMAN_VIEWS)} or None, got {ekman_source!r}")
     ekman_thresholds = ekman_choice[ekman_source][1]
 
     reports = {
@@ -193,7 +206,7 @@ def evaluate_text_scores(scores: dict[str, dict[str, np.ndarray]], data: dict[st
     return {
         "metrics": metrics,
         "thresholds": [float(t) for t in thresholds],
-        "ekman_source": "head" if ekman_source == EKMAN_OUTPUT else "derived",
+        "ekman_source": next(name for name, view in EKMAN_VIEWS.items() if view == ekman_source),
         "ekman_thresholds": [float(t) for t in ekman_thresholds],
         "ekman_confusion_single_label_test": confusion.tolist(),
         "reports": reports,

@@ -3,14 +3,16 @@
 import numpy as np
 import pytest
 
+from mepe_utils.data.goemotions import TextEmotionData
 from mepe_utils.evaluation import (
     ekman_view,
+    evaluate_text_scores,
     expected_calibration_error,
     multilabel_metrics,
     top_class_accuracy,
     tune_thresholds,
 )
-from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
+from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS, goemotions_to_ekman
 
 
 def test_thresholds_separate_each_label_where_it_can_be_separated():
@@ -57,3 +59,22 @@ def test_ekman_view_reads_the_head_or_pools_the_28_probabilities():
     scores = {"probabilities": probabilities, "ekman": head}
     assert ekman_view(scores, "head") is head
     assert FER_LABELS[ekman_view(scores, "derived").argmax()] == "angry"
+
+
+def test_text_evaluation_keeps_the_better_ekman_view_on_dev_unless_told_which_to_report():
+    rows = 2 * len(GOEMOTIONS_LABELS)
+    labels = np.eye(len(GOEMOTIONS_LABELS), dtype=np.uint8)[np.arange(rows) % len(GOEMOTIONS_LABELS)]
+    texts, ids = [f"text {i}" for i in range(rows)], [str(i) for i in range(rows)]
+    data = {split: TextEmotionData(texts, labels, goemotions_to_ekman(labels), ids, split) for split in ("dev", "test")}
+    probabilities = labels * 0.8 + 0.1  # the 28 scores separate every label: the derived view is exact
+    head = np.random.default_rng(0).random((rows, len(FER_LABELS)))  # the Ekman head is noise
+    scores = {split: {"probabilities": probabilities, "ekman": head} for split in data}
+
+    kept = evaluate_text_scores(scores, data)
+    assert kept["ekman_source"] == "derived" and kept["metrics"]["test_macro_f1_ekman_tuned"] == 1.0
+    assert kept["metrics"]["dev_macro_f1_ekman_head_tuned"] < 1.0
+    told = evaluate_text_scores(scores, data, ekman_source="head")
+    assert told["ekman_source"] == "head" and told["metrics"]["test_macro_f1_ekman_tuned"] < 1.0
+    assert told["metrics"]["dev_macro_f1_ekman_derived_tuned"] == 1.0
+    with pytest.raises(ValueError, match="ekman_source must be one of"):
+        evaluate_text_scores(scores, data, ekman_source="pooled")

@@ -8,6 +8,7 @@ import pytest
 from conftest import TINY_VOCABULARY, TINY_WORDS, tiny_text_head
 from conftest import tiny_text_encoder as tiny_distilbert
 from mepe_utils.errors import TextInputError
+from mepe_utils.evaluation import ekman_view
 from mepe_utils.labels import NUM_FER, NUM_GOEMOTIONS
 from mepe_utils.models.common import EKMAN_OUTPUT, EMBEDDING_LAYER, PROBABILITIES_OUTPUT
 from mepe_utils.models.text import POOLED_LAYER, MaskedMeanPooling, TextModelConfig, build_text_classifier
@@ -127,6 +128,10 @@ def test_predictor_reads_texts_and_reports_truncation(trained_tiny_text_model):
     np.testing.assert_allclose(batch[PROBABILITIES_OUTPUT][0], expected, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(batch[POOLED_LAYER][0], short.sentence_vector, rtol=1e-5, atol=1e-6)
     assert short.sentence_vector.shape == (model.model.get_layer(POOLED_LAYER).output.shape[-1],)
+    model.ekman_source = "derived"  # readings pool the 28 probabilities; head_outputs keeps the head's own
+    derived, head = model.scores(["I love this!"]), model.head_outputs(["I love this!"])
+    np.testing.assert_allclose(derived[EKMAN_OUTPUT], ekman_view(head, "derived"), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(head[EKMAN_OUTPUT], derived[EKMAN_OUTPUT])
 
 
 @pytest.mark.parametrize(

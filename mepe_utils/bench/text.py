@@ -193,8 +193,8 @@ def run_text_benchmark(
     contenders = {"shipped": Path(shipped_dir), **{contender_name(d): Path(d) for d in model_dirs}}
     for name, directory in contenders.items():
         model = TextEmotionModel.load(directory)
-        scores = {split: model.scores(data[split].texts) for split in ("dev", "test")}
-        evaluation = evaluate_text_scores(scores, data)
+        scores = {split: model.head_outputs(data[split].texts) for split in ("dev", "test")}  # both Ekman views
+        evaluation = evaluate_text_scores(scores, data, ekman_source=model.ekman_source)
         check = score_check_set(
             items,
             _top_classes(model.scores(check_texts)[EKMAN_OUTPUT]),

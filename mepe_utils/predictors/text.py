@@ -224,15 +224,28 @@ class TextEmotionModel:
         """
         return self._read(self.model_texts(check_texts(texts)), batch_size)[0]
 
-    def _read(self, model_texts: list[str], batch_size: int = 256) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """The scores of :meth:`scores` and each text's tokens within the window (special tokens included)."""
+    def head_outputs(self, texts: Sequence[str], batch_size: int = 256) -> dict[str, np.ndarray]:
+        """Like :meth:`scores`, but ``ekman`` is always the Ekman head's output, whichever view the
+        manifest keeps: for evaluations that compare the two views (``bench-text``).
+
+        Raises:
+            TextInputError: see :func:`check_texts`.
+        """
+        return self._run(self.model_texts(check_texts(texts)), batch_size)[0]
+
+    def _run(self, model_texts: list[str], batch_size: int = 256) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The network's outputs and each text's tokens within the window (special tokens included)."""
         features = tokenize(self.preprocessor, model_texts)
         outputs = predict_bucketed(self.model, features, batch_size=batch_size, forward=self._forward)
-        probabilities = outputs[PROBABILITIES_OUTPUT]
+        return outputs, features["padding_mask"].sum(axis=1).astype(np.int64)
+
+    def _read(self, model_texts: list[str], batch_size: int = 256) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """The scores of :meth:`scores` and each text's tokens within the window (special tokens included)."""
+        outputs, counts = self._run(model_texts, batch_size)
         scores = {
-            PROBABILITIES_OUTPUT: probabilities,
+            PROBABILITIES_OUTPUT: outputs[PROBABILITIES_OUTPUT],
             EKMAN_OUTPUT: ekman_view(outputs, self.ekman_source),
             EMBEDDING_LAYER: outputs[EMBEDDING_LAYER],
             POOLED_LAYER: outputs[POOLED_LAYER],
         }
-        return scores, features["padding_mask"].sum(axis=1).astype(np.int64)
+        return scores, counts
