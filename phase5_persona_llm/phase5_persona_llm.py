@@ -303,8 +303,7 @@ display(Markdown("\n".join(rows)))
 
 # %% [markdown]
 # ## Adherence and quality on ESConv test
-# From `results/bench_generator.json` (`python -m mepe_utils bench-generator --json
-# results/bench_generator.json`): for each control, the share of test dialogues where
+# From `results/bench_generator.json` (the command that wrote it is printed below): for each control, the share of test dialogues where
 # the reply asked for the highest value measures higher than the one asked for the
 # lowest (ties half; a model that ignores the control sits at 0.5, as the static
 # prompt does). MEPE's decoding writes three candidates and keeps the one whose
@@ -316,6 +315,7 @@ display(Markdown("\n".join(rows)))
 import json
 
 bench = json.loads((ROOT / "results" / "bench_generator.json").read_text())
+print(bench["setup"]["command"])
 names = list(PROMPT_NAMES.values())
 fig, ax = plt.subplots(figsize=(8, 3.5))
 backends = list(bench["adherence"])

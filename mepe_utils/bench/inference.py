@@ -155,6 +155,7 @@ def run_inference_benchmark(
     the policy, on one sentence and one photo) when a fusion model is given or shipped;
     ``demo`` (``analyze`` and the T5's reply: what ``mepe demo`` runs) when a generator is.
     """
+    from mepe_utils.generation.decoding import REPLY_DECODING, describe_decoding
     from mepe_utils.generation.t5 import SHIPPED_GENERATOR_MODEL
     from mepe_utils.persona.traits import SHIPPED_PERSONA_MODEL
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
@@ -184,7 +185,8 @@ def run_inference_benchmark(
         "with OpenCV, as a user's photo file is read, then answers on the RGB array",
         "group_item": f"{GROUP_PHOTO} from the data folder, 1280x853 BGR, every face read",
         "analyze_item": "the text item and the face item, read and fused, the persona read and the controls decided",
-        "demo_item": "the analyze item, then the T5's greedy reply and the controls measured on it",
+        "demo_item": f"the analyze item, then the T5's reply ({describe_decoding(REPLY_DECODING)}) "
+        "and the controls measured on it",
         "warm_calls": calls,
         "cpu": cpu_description(),
         "cpu_count": os.cpu_count(),

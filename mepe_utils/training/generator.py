@@ -516,7 +516,6 @@ class GeneratorTrainer(Trainer):
                 },
                 "backbone": "preset " + config.preset if config.preset else "T5 trained from scratch",
                 "params": int(model.count_params()),
-                "sampler": "greedy",
             },
         )
 
