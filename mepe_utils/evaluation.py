@@ -138,8 +138,8 @@ def top_class_accuracy(y_true: np.ndarray, scores: np.ndarray) -> float:
     return float(np.mean(y_true[np.arange(len(top)), top] > 0))
 
 
-EKMAN_VIEWS = {"head": EKMAN_OUTPUT, "derived": "ekman_derived"}
-"""A text model's ``ekman_source`` values and the score each names in :func:`evaluate_text_scores`."""
+EKMAN_SOURCES = ("head", "derived")
+"""The two readings of a text model's Ekman view (:func:`ekman_view`); its manifest's ``ekman_source`` is one."""
 
 
 def evaluate_text_scores(
@@ -159,23 +159,21 @@ def evaluate_text_scores(
     Returns:
         ``{"metrics": flat numbers, "thresholds": ..., "ekman_source": ..., "reports": per split/view}``.
     """
-    scores = {split: dict(split_scores) for split, split_scores in scores.items()}
-    for split_scores in scores.values():
-        split_scores["ekman_derived"] = goemotions_scores_to_ekman(split_scores[PROBABILITIES_OUTPUT])
+    if ekman_source is not None and ekman_source not in EKMAN_SOURCES:
+        raise ValueError(f"ekman_source must be one of {EKMAN_SOURCES} or None, got {ekman_source!r}")
+    views = {
+        split: {name: ekman_view(split_scores, name) for name in EKMAN_SOURCES}
+        for split, split_scores in scores.items()
+    }
     dev, test = data["dev"], data["test"]
     thresholds = tune_thresholds(dev.labels, scores["dev"][PROBABILITIES_OUTPUT])
     ekman_choice = {}
-    for source in (EKMAN_OUTPUT, "ekman_derived"):
-        tuned = tune_thresholds(dev.ekman, scores["dev"][source])
-        dev_f1 = multilabel_metrics(dev.ekman, scores["dev"][source], tuned, FER_LABELS)["macro_f1"]
-        ekman_choice[source] = (dev_f1, tuned)
-    if ekman_source is None:
-        ekman_source = max(ekman_choice, key=lambda s: ekman_choice[s][0])
-    elif ekman_source in EKMAN_VIEWS:
-        ekman_source = EKMAN_VIEWS[ekman_source]
-    else:
-        raise ValueError(f"ekman_source must be one of {sorted(EKMAN_VIEWS)} or None, got {ekman_source!r}")
+    for name, dev_view in views["dev"].items():
+        tuned = tune_thresholds(dev.ekman, dev_view)
+        ekman_choice[name] = (multilabel_metrics(dev.ekman, dev_view, tuned, FER_LABELS)["macro_f1"], tuned)
+    ekman_source = ekman_source or max(ekman_choice, key=lambda name: ekman_choice[name][0])
     ekman_thresholds = ekman_choice[ekman_source][1]
+    test_ekman = views["test"][ekman_source]
 
     reports = {
         "test_28_at_0.5": multilabel_metrics(test.labels, scores["test"][PROBABILITIES_OUTPUT], 0.5, GOEMOTIONS_LABELS),
@@ -185,14 +183,12 @@ def evaluate_text_scores(
         "dev_28_tuned": multilabel_metrics(
             dev.labels, scores["dev"][PROBABILITIES_OUTPUT], thresholds, GOEMOTIONS_LABELS
         ),
-        "test_ekman_tuned": multilabel_metrics(test.ekman, scores["test"][ekman_source], ekman_thresholds, FER_LABELS),
+        "test_ekman_tuned": multilabel_metrics(test.ekman, test_ekman, ekman_thresholds, FER_LABELS),
     }
     from sklearn.metrics import confusion_matrix
 
     single = test.ekman.sum(axis=1) == 1
-    confusion = confusion_matrix(
-        test.ekman[single].argmax(axis=1), scores["test"][ekman_source][single].argmax(axis=1), labels=range(7)
-    )
+    confusion = confusion_matrix(test.ekman[single].argmax(axis=1), test_ekman[single].argmax(axis=1), labels=range(7))
     metrics = {
         "test_macro_f1_28_at_0.5": reports["test_28_at_0.5"]["macro_f1"],
         "test_micro_f1_28_at_0.5": reports["test_28_at_0.5"]["micro_f1"],
@@ -200,13 +196,13 @@ def evaluate_text_scores(
         "test_micro_f1_28_tuned": reports["test_28_tuned"]["micro_f1"],
         "test_macro_f1_ekman_tuned": reports["test_ekman_tuned"]["macro_f1"],
         "dev_macro_f1_28_tuned": reports["dev_28_tuned"]["macro_f1"],
-        "dev_macro_f1_ekman_head_tuned": ekman_choice[EKMAN_OUTPUT][0],
-        "dev_macro_f1_ekman_derived_tuned": ekman_choice["ekman_derived"][0],
+        "dev_macro_f1_ekman_head_tuned": ekman_choice["head"][0],
+        "dev_macro_f1_ekman_derived_tuned": ekman_choice["derived"][0],
     }
     return {
         "metrics": metrics,
         "thresholds": [float(t) for t in thresholds],
-        "ekman_source": next(name for name, view in EKMAN_VIEWS.items() if view == ekman_source),
+        "ekman_source": ekman_source,
         "ekman_thresholds": [float(t) for t in ekman_thresholds],
         "ekman_confusion_single_label_test": confusion.tolist(),
         "reports": reports,
