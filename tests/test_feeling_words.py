@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mepe_utils.data.check_set import load_check_set
-from mepe_utils.data.feeling_words import SPLIT, feeling_statements, load_feeling_words
+from mepe_utils.data.feeling_words import PLAIN_SPLIT, SPLIT, feeling_statements, load_feeling_words, plain_statements
 from mepe_utils.errors import DataError
 from mepe_utils.labels import EKMAN_MAPPING, EKMAN_TO_FER, FER_LABELS, GOEMOTIONS_LABELS
 
@@ -22,6 +22,28 @@ def test_no_feeling_word_is_said_in_the_check_set():
         if any(re.search(rf"\b{re.escape(word)}\b", sentence) for sentence in sentences)
     ]
     assert said == []
+
+
+def test_no_plain_activity_is_said_in_the_check_set():
+    """The check set's neutral statements are about things the plain training statements never mention."""
+    sentences = [item.text.lower() for item in load_check_set()]
+    lexicon = load_feeling_words()
+    assert len(lexicon.activities) >= 50
+    assert [activity for activity in lexicon.activities if any(activity in sentence for sentence in sentences)] == []
+
+
+def test_plain_statements_are_neutral_and_say_each_activity_in_different_templates():
+    lexicon = load_feeling_words()
+    data = plain_statements(lexicon, per_activity=3, seed=5)
+    assert data.split == PLAIN_SPLIT and len(data) == 3 * len(lexicon.activities) and len(set(data.ids)) == len(data)
+    rows = [row for row, text_id in enumerate(data.ids) if text_id.startswith("plain-0-")]
+    assert len({data.texts[row] for row in rows}) == 3 and all(lexicon.activities[0] in data.texts[row] for row in rows)
+    assert {GOEMOTIONS_LABELS[i] for i in data.labels.argmax(axis=1)} == {"neutral"}
+    assert {FER_LABELS[i] for i in data.ekman.argmax(axis=1)} == {"neutral"}
+    assert all("  " not in text and "{" not in text for text in data.texts)
+    assert plain_statements(lexicon, 3, seed=5).texts == data.texts != plain_statements(lexicon, 3, seed=6).texts
+    with pytest.raises(ValueError, match="per_activity must be 1.."):
+        plain_statements(lexicon, len(lexicon.plain_templates) + 1, seed=0)
 
 
 def test_the_shipped_lexicon_names_every_negative_ekman_class_and_joy():
@@ -60,14 +82,29 @@ def test_more_statements_per_word_than_templates_is_refused():
         feeling_statements(lexicon, len(lexicon.templates) + 1, seed=0)
 
 
+PLAIN = '[plain]\ntemplates = ["i will {activity}"]\nactivities = ["mow the lawn"]\ntimes = [""]\n'
+
+
 @pytest.mark.parametrize(
     ("body", "problem"),
     [
-        ('templates = ["i feel {word}"]\nsettings = [""]\n[words]\nhunger = ["starving"]\n', "not a GoEmotions"),
-        ('templates = ["i feel {word}"]\nsettings = [""]\n[words]\nneutral = ["fine"]\n', "not a GoEmotions"),
-        ('templates = ["i feel {word}"]\nsettings = [""]\n[words]\nfear = ["tense"]\njoy = ["tense"]\n', "both"),
-        ('templates = ["i feel it"]\nsettings = [""]\n[words]\nfear = ["tense"]\n', "needs a {word} slot"),
-        ('templates = ["i feel {word}"]\n[words]\nfear = ["tense"]\n', "not a feeling-word file"),
+        (
+            'templates = ["i feel {word}"]\nsettings = [""]\n[words]\nhunger = ["starving"]\n' + PLAIN,
+            "not a GoEmotions",
+        ),
+        ('templates = ["i feel {word}"]\nsettings = [""]\n[words]\nneutral = ["fine"]\n' + PLAIN, "not a GoEmotions"),
+        (
+            'templates = ["i feel {word}"]\nsettings = [""]\n[words]\nfear = ["tense"]\njoy = ["tense"]\n' + PLAIN,
+            "both",
+        ),
+        ('templates = ["i feel it"]\nsettings = [""]\n[words]\nfear = ["tense"]\n' + PLAIN, "needs a {word} slot"),
+        (
+            'templates = ["i feel {word}"]\nsettings = [""]\n[words]\nfear = ["tense"]\n'
+            + PLAIN.replace("{activity}", "it"),
+            "needs a {activity} slot",
+        ),
+        ('templates = ["i feel {word}"]\nsettings = [""]\n[words]\nfear = ["tense"]\n', "not a feeling-word file"),
+        ('templates = ["i feel {word}"]\n[words]\nfear = ["tense"]\n' + PLAIN, "not a feeling-word file"),
         ('templates = ["i feel {word}"\n', "not a feeling-word file"),
     ],
 )

@@ -81,15 +81,19 @@ def test_keras_reads_every_batch_width_when_the_first_batches_are_equally_wide(s
 
 
 def test_training_from_a_saved_model_with_first_person_texts_records_them(tmp_path, tiny_text_model_dir):
+    from dataclasses import replace
+
     from mepe_utils.artifacts import read_manifest
     from mepe_utils.data.feeling_words import load_feeling_words
     from mepe_utils.data.goemotions import load_goemotions
+    from mepe_utils.predictors.text import TextEmotionModel
     from mepe_utils.training.text import TextTrainConfig, train_text
 
     backbone, preprocessor = tiny_text_encoder()
     config = TextTrainConfig(
-        model=tiny_text_head(), epochs=1, batch_size=2, warmup_fraction=0.0, jit_compile=False,
-        first_person_repeats=2, feeling_statements_per_word=1, init_model=str(tiny_text_model_dir),
+        model=replace(tiny_text_head(), emoji_feelings=True), epochs=1, batch_size=2, warmup_fraction=0.0,
+        jit_compile=False, first_person_repeats=2, feeling_statements_per_word=1, plain_statements_per_activity=1,
+        init_model=str(tiny_text_model_dir),
     )  # fmt: skip
     goemotions, esconv = write_goemotions_folder(tmp_path / "goemotions"), write_esconv_folder(tmp_path / "esconv")
     saved = train_text(
@@ -97,10 +101,14 @@ def test_training_from_a_saved_model_with_first_person_texts_records_them(tmp_pa
         first_person_source=esconv,
     )  # fmt: skip
     manifest = read_manifest(saved)
-    words = len(load_feeling_words())
+    lexicon = load_feeling_words()
+    words, activities = len(lexicon), len(lexicon.activities)
     trained = len(load_goemotions(goemotions)["train"]) + 2 * len(esconv_situations(esconv, "train")) + words
-    assert manifest.data["train"] == f"train ({trained} texts)"
+    assert manifest.data["train"] == f"train ({trained + activities} texts)"
     assert manifest.data["feeling_words"]["words"] == words
+    assert manifest.data["plain_statements"]["activities"] == activities
+    assert manifest.extra["emoji_feelings"] is True and "EMOJI_FEELINGS" in manifest.preprocessing["emoji"]
+    assert TextEmotionModel.load(saved).model_texts(["so done 😡", "🐈"]) == ["so done angry", "cat"]
     assert manifest.training["init_model_sha256"] == read_manifest(tiny_text_model_dir).model_sha256
     assert manifest.data["first_person"]["scored"] == {"valid": 6, "test": 6}
     for split in ("valid", "test"):

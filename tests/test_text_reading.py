@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from mepe_utils.data.check_set import CHECK_SET, CheckItem, load_check_set, score_check_set
-from mepe_utils.data.text_normalize import emoji_to_words, normalize_texts
+from mepe_utils.data.text_normalize import (
+    EMOJI_FEELINGS,
+    emoji_settings,
+    emoji_to_words,
+    normalize_texts,
+)
 from mepe_utils.data.word_coverage import (
     LOW_COVERAGE,
     WORDS_ASSET,
@@ -31,6 +36,22 @@ def test_normalisation_is_applied_only_when_asked():
     texts = ["so happy 😀", "plain"]
     assert normalize_texts(texts, emoji_words=False) == texts
     assert normalize_texts(texts, emoji_words=True) == ["so happy grinning face", "plain"]
+    assert normalize_texts(texts, emoji_words=True, emoji_feelings=True) == ["so happy happy", "plain"]
+    assert normalize_texts(texts, emoji_words=False, emoji_feelings=True) == texts  # feelings need emoji_words
+
+
+def test_emoji_with_a_conventional_feeling_become_its_word_the_rest_their_name():
+    assert emoji_to_words("😡😡😡", feelings=True) == "angry angry angry"
+    assert emoji_to_words("my cat died 💔 🐈", feelings=True) == "my cat died heartbroken cat"
+    # the heart with and without the emoji variation selector is one emoji
+    assert emoji_to_words("❤️ and ❤", feelings=True) == "love and love"
+    assert emoji_to_words("👍🏽ok", feelings=True) == "thumbs up medium skin tone ok"
+    assert all("\ufe0f" not in chars and words.isalpha() for chars, words in EMOJI_FEELINGS.items())
+
+
+def test_a_saved_models_emoji_reading_defaults_to_names_when_its_manifest_predates_feelings():
+    assert emoji_settings({"emoji_words": True}) == {"emoji_words": True, "emoji_feelings": False}
+    assert emoji_settings({"emoji_words": True, "emoji_feelings": True})["emoji_feelings"] is True
 
 
 # --- coverage ---------------------------------------------------------------------------------------

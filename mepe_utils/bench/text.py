@@ -93,7 +93,8 @@ def contender_name(directory: str | Path) -> str:
 
 
 def emoji_effect(model: TextEmotionModel, data: dict[str, TextEmotionData], evaluation: dict) -> dict | None:
-    """Does turning emoji into words help? The same model on the test texts that hold emoji, both ways.
+    """Does turning emoji into words help? The same model on the test texts that hold emoji, read its
+    own way (``with_words``), as typed, and, for a model that reads feeling words, by the emoji's names.
 
     Thresholds are the model's dev-tuned ones (``evaluation``); returns None for a
     model trained without the mapping (there is no "with" to compare) or a test
@@ -103,17 +104,20 @@ def emoji_effect(model: TextEmotionModel, data: dict[str, TextEmotionData], eval
 
     import emoji
 
-    if not model.emoji_words:
+    if not model.emoji["emoji_words"]:
         return None
     test = data["test"]
     rows = [i for i, text in enumerate(test.texts) if emoji.emoji_count(text)]
     if not rows:
         return None
     subset = test.subset(rows)
-    as_typed = copy.copy(model)
-    as_typed.emoji_words = False
+    readings = {"with_words": model.emoji, "as_typed": {"emoji_words": False, "emoji_feelings": False}}
+    if model.emoji["emoji_feelings"]:
+        readings["by_name"] = {"emoji_words": True, "emoji_feelings": False}
     result = {"texts": len(rows)}
-    for name, reader in (("with_words", model), ("as_typed", as_typed)):
+    for name, settings in readings.items():
+        reader = copy.copy(model)
+        reader.emoji = settings
         scores = reader.scores(subset.texts)
         labels = multilabel_metrics(
             subset.labels, scores[PROBABILITIES_OUTPUT], evaluation["thresholds"], GOEMOTIONS_LABELS

@@ -1,4 +1,4 @@
-"""Feeling words: first-person statements that name a feeling, for training the text reader.
+"""Feeling words: first-person statements that name a feeling (and plain ones that name none), for training.
 
 People tell MEPE how they feel in a word ("i feel so resentful lately"), and
 they use hundreds of words for it. GoEmotions, Reddit comments about something
@@ -7,7 +7,10 @@ read "cranky", "bitter" and "resentful" as sadness. ``feeling_words.toml`` lists
 words that name one GoEmotions label each (written for MEPE, none taken from
 a data set, none used by the first-person check set) and sentence templates;
 :func:`feeling_statements` turns them into labelled training statements, a few
-per word, drawn with a seed.
+per word, drawn with a seed. Its ``[plain]`` table holds everyday activities and
+templates ("i need to {activity} {time}"): :func:`plain_statements` turns them
+into statements labelled neutral, so that talking about oneself is not taken as
+a sign of feeling.
 
 Example:
     >>> lexicon = load_feeling_words()
@@ -34,6 +37,7 @@ from mepe_utils.labels import GOEMOTIONS_LABELS, goemotions_to_ekman, ids_to_mul
 
 FEELING_WORDS_FILE = Path(__file__).with_name("feeling_words.toml")
 SPLIT = "feeling_words"
+PLAIN_SPLIT = "plain_statements"
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,17 @@ class FeelingLexicon:
         words: ``{GoEmotions label: words naming it}``, in the file's order.
         templates: sentences with a ``{word}`` slot and optionally a ``{setting}`` one.
         settings: plain places and times for ``{setting}`` ("" among them).
+        plain_templates: sentences with an ``{activity}`` slot and optionally a ``{time}`` one.
+        activities: everyday things to do, said without a feeling.
+        times: when, for ``{time}`` ("" among them).
     """
 
     words: dict[str, tuple[str, ...]]
     templates: tuple[str, ...]
     settings: tuple[str, ...]
+    plain_templates: tuple[str, ...]
+    activities: tuple[str, ...]
+    times: tuple[str, ...]
 
     def __len__(self) -> int:
         return sum(len(words) for words in self.words.values())
@@ -59,7 +69,7 @@ def load_feeling_words(path: str | Path = FEELING_WORDS_FILE) -> FeelingLexicon:
 
     Raises:
         DataError: the file is missing or malformed, a label is not a GoEmotions emotion,
-            a word is listed twice, or a template has no ``{word}`` slot.
+            a word is listed twice, or a template has no ``{word}`` slot (a plain one no ``{activity}``).
     """
     path = Path(path)
     if not path.is_file():
@@ -67,7 +77,11 @@ def load_feeling_words(path: str | Path = FEELING_WORDS_FILE) -> FeelingLexicon:
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
         words = {label: tuple(entries) for label, entries in table["words"].items()}
-        lexicon = FeelingLexicon(words, tuple(table["templates"]), tuple(table["settings"]))
+        plain = table["plain"]
+        lexicon = FeelingLexicon(
+            words, tuple(table["templates"]), tuple(table["settings"]),
+            tuple(plain["templates"]), tuple(plain["activities"]), tuple(plain["times"]),
+        )  # fmt: skip
     except (tomllib.TOMLDecodeError, KeyError, TypeError) as error:
         raise DataError(f"{path}: not a feeling-word file ({error})") from None
     unknown = [label for label in words if label not in GOEMOTIONS_LABELS or label == "neutral"]
@@ -79,10 +93,27 @@ def load_feeling_words(path: str | Path = FEELING_WORDS_FILE) -> FeelingLexicon:
             if word in seen:
                 raise DataError(f"{path}: {word!r} is listed under both {seen[word]!r} and {label!r}")
             seen[word] = label
-    slotless = [template for template in lexicon.templates if "{word}" not in template]
-    if slotless or not lexicon.templates:
-        raise DataError(f"{path}: every template needs a {{word}} slot (got {slotless[:1] or 'none'})")
+    for templates, slot in ((lexicon.templates, "word"), (lexicon.plain_templates, "activity")):
+        slotless = [template for template in templates if f"{{{slot}}}" not in template]
+        if slotless or not templates:
+            raise DataError(f"{path}: every template needs a {{{slot}}} slot (got {slotless[:1] or 'none'})")
     return lexicon
+
+
+def _said(rng: np.random.Generator, templates: tuple[str, ...], per_item: int, **slots: str) -> list[str]:
+    """``per_item`` distinct templates, filled with ``slots`` (a random choice where a value is a tuple)."""
+    chosen = rng.choice(templates, size=per_item, replace=False)
+    sentences = []
+    for template in chosen:
+        filled = {name: value[rng.integers(len(value))] if isinstance(value, tuple) else value
+                  for name, value in slots.items()}  # fmt: skip
+        sentences.append(" ".join(template.format(**filled).split()))
+    return sentences
+
+
+def _labelled(texts: list[str], label_ids: list[int], ids: list[str], split: str) -> TextEmotionData:
+    labels = np.stack([ids_to_multi_hot([label_id]) for label_id in label_ids])
+    return TextEmotionData(texts, labels, goemotions_to_ekman(labels), ids, split)
 
 
 def feeling_statements(lexicon: FeelingLexicon, per_word: int, seed: int) -> TextEmotionData:
@@ -103,10 +134,36 @@ def feeling_statements(lexicon: FeelingLexicon, per_word: int, seed: int) -> Tex
     texts, label_ids, ids = [], [], []
     for label, words in lexicon.words.items():
         for index, word in enumerate(words):
-            for k, template in enumerate(rng.choice(lexicon.templates, size=per_word, replace=False)):
-                setting = lexicon.settings[rng.integers(len(lexicon.settings))]
-                texts.append(" ".join(template.format(word=word, setting=setting).split()))
+            for k, text in enumerate(_said(rng, lexicon.templates, per_word, word=word, setting=lexicon.settings)):
+                texts.append(text)
                 label_ids.append(GOEMOTIONS_LABELS.index(label))
                 ids.append(f"feeling-{label}-{index}-{k}")
-    labels = np.stack([ids_to_multi_hot([label_id]) for label_id in label_ids])
-    return TextEmotionData(texts, labels, goemotions_to_ekman(labels), ids, SPLIT)
+    return _labelled(texts, label_ids, ids, SPLIT)
+
+
+def plain_statements(lexicon: FeelingLexicon, per_activity: int, seed: int) -> TextEmotionData:
+    """``per_activity`` statements for each activity, each a distinct plain template with a random time.
+
+    Args:
+        lexicon: from :func:`load_feeling_words`.
+        per_activity: statements per activity (at most the number of plain templates).
+        seed: draws the templates and times; the same seed gives the same statements.
+
+    Returns:
+        Statements labelled ``neutral``, split ``plain_statements``, ids ``plain-<activity index>-<k>``.
+
+    Example:
+        >>> plain_statements(load_feeling_words(), per_activity=1, seed=0).texts[0]
+        "i'm hoping to pick up my dry cleaning after lunch"
+    """
+    if not 1 <= per_activity <= len(lexicon.plain_templates):
+        raise ValueError(f"per_activity must be 1..{len(lexicon.plain_templates)}, got {per_activity}")
+    rng = np.random.default_rng(seed)
+    texts, ids = [], []
+    for index, activity in enumerate(lexicon.activities):
+        for k, text in enumerate(
+            _said(rng, lexicon.plain_templates, per_activity, activity=activity, time=lexicon.times)
+        ):
+            texts.append(text)
+            ids.append(f"plain-{index}-{k}")
+    return _labelled(texts, [GOEMOTIONS_LABELS.index("neutral")] * len(texts), ids, PLAIN_SPLIT)

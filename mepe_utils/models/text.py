@@ -56,6 +56,8 @@ class TextModelConfig:
         dropout: dropout before the embedding and before the heads.
         emoji_words: replace emoji with their names before tokenising
             (:func:`mepe_utils.data.text_normalize.emoji_to_words`), in training and prediction.
+        emoji_feelings: with ``emoji_words``, the emoji whose feeling is conventional become its
+            word ("angry") rather than their name ("enraged face").
     """
 
     preset: str = DISTILBERT_PRESET
@@ -64,6 +66,7 @@ class TextModelConfig:
     embedding_dim: int = 256
     dropout: float = 0.1
     emoji_words: bool = True
+    emoji_feelings: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -17,7 +17,7 @@ import numpy as np
 
 from mepe_utils import artifacts
 from mepe_utils.data.text_batches import tokenize
-from mepe_utils.data.text_normalize import normalize_texts
+from mepe_utils.data.text_normalize import emoji_settings, normalize_texts
 from mepe_utils.data.word_coverage import LOW_COVERAGE, WORDS_ASSET, read_vocabulary, word_coverage
 from mepe_utils.errors import ModelFileError, TextInputError
 from mepe_utils.evaluation import ekman_view
@@ -145,7 +145,7 @@ class TextEmotionModel:
         self.thresholds = np.asarray(manifest.extra["thresholds"], dtype=np.float32)
         self.ekman_thresholds = np.asarray(manifest.extra["ekman_thresholds"], dtype=np.float32)
         self.ekman_source = manifest.extra["ekman_source"]
-        self.emoji_words = bool(manifest.extra["emoji_words"])
+        self.emoji = emoji_settings(manifest.extra)
         self._forward = traced_forward(self.model, eager_calls=EAGER_READS)
 
     @classmethod
@@ -166,7 +166,7 @@ class TextEmotionModel:
 
     def model_texts(self, texts: Sequence[str]) -> list[str]:
         """The texts as the model reads them (emoji as words when the model was trained so)."""
-        return normalize_texts(texts, emoji_words=self.emoji_words)
+        return normalize_texts(texts, **self.emoji)
 
     def token_counts(self, texts: Sequence[str]) -> np.ndarray:
         """Tokens each text needs before truncation, special tokens included."""

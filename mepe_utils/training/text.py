@@ -14,11 +14,16 @@ from pathlib import Path
 import numpy as np
 
 from mepe_utils import artifacts
-from mepe_utils.data.feeling_words import FEELING_WORDS_FILE, feeling_statements, load_feeling_words
+from mepe_utils.data.feeling_words import (
+    FEELING_WORDS_FILE,
+    feeling_statements,
+    load_feeling_words,
+    plain_statements,
+)
 from mepe_utils.data.first_person import concatenate, esconv_situations
 from mepe_utils.data.goemotions import TextEmotionData, load_goemotions
 from mepe_utils.data.text_batches import TextBatches, tokenize
-from mepe_utils.data.text_normalize import normalize_texts
+from mepe_utils.data.text_normalize import describe_emoji_reading, normalize_texts
 from mepe_utils.data.word_coverage import MIN_WORD_COUNT, WORDS_ASSET, fine_tuning_vocabulary, write_vocabulary
 from mepe_utils.evaluation import ekman_view, evaluate_text_scores, top_class_accuracy
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
@@ -60,6 +65,8 @@ class TextTrainConfig:
             (:mod:`mepe_utils.data.first_person`) added to each training epoch; 0 trains on GoEmotions alone.
         feeling_statements_per_word: first-person statements per feeling word
             (:mod:`mepe_utils.data.feeling_words`) added to training; 0 adds none.
+        plain_statements_per_activity: plain first-person statements labelled neutral per
+            everyday activity of the same file (``[plain]``) added to training; 0 adds none.
         init_model: a saved text model (same preset and head) whose weights the run starts from
             instead of the pretrained encoder and a new head; empty for a fresh fine-tune.
         jit_compile: XLA-compile the train step.
@@ -79,6 +86,7 @@ class TextTrainConfig:
     patience: int = 2
     first_person_repeats: int = 0
     feeling_statements_per_word: int = 0
+    plain_statements_per_activity: int = 0
     init_model: str = ""
     jit_compile: bool = True
     seed: int = 42
@@ -95,6 +103,7 @@ class TextTrainConfig:
             patience=1,
             first_person_repeats=self.first_person_repeats,
             feeling_statements_per_word=self.feeling_statements_per_word,
+            plain_statements_per_activity=self.plain_statements_per_activity,
             init_model=self.init_model,
             jit_compile=False,
             seed=self.seed,
@@ -255,7 +264,8 @@ class TextTrainer(Trainer):
         self.backbone = backbone
         self.preprocessor = preprocessor
         self.first_person_source = first_person_source
-        self.feeling_words = load_feeling_words() if config.feeling_statements_per_word else None
+        wants_statements = config.feeling_statements_per_word or config.plain_statements_per_activity
+        self.feeling_words = load_feeling_words() if wants_statements else None
 
     def load_data(self) -> None:
         model = self.config.model
@@ -266,7 +276,8 @@ class TextTrainer(Trainer):
             self._add_feeling_statements()
         self.preprocessor = self.preprocessor or load_preprocessor(model.preset, model.sequence_length)
         self.texts = {
-            name: normalize_texts(split.texts, emoji_words=model.emoji_words) for name, split in self.data.items()
+            name: normalize_texts(split.texts, emoji_words=model.emoji_words, emoji_feelings=model.emoji_feelings)
+            for name, split in self.data.items()
         }
         self.features = {name: tokenize(self.preprocessor, texts) for name, texts in self.texts.items()}
 
@@ -278,9 +289,15 @@ class TextTrainer(Trainer):
         self.data.update(first_person)
 
     def _add_feeling_statements(self) -> None:
-        """Statements naming a feeling in a word join ``train`` (drawn with the run's seed)."""
-        statements = feeling_statements(self.feeling_words, self.config.feeling_statements_per_word, self.config.seed)
-        self.data["train"] = concatenate(self.data["train"], smoke_shrunk(statements, self.config.smoke_rows))
+        """Statements naming a feeling in a word, and plain ones naming none, join ``train`` (drawn with
+        the run's seed)."""
+        config = self.config
+        if config.feeling_statements_per_word:
+            statements = feeling_statements(self.feeling_words, config.feeling_statements_per_word, config.seed)
+            self.data["train"] = concatenate(self.data["train"], smoke_shrunk(statements, config.smoke_rows))
+        if config.plain_statements_per_activity:
+            statements = plain_statements(self.feeling_words, config.plain_statements_per_activity, config.seed)
+            self.data["train"] = concatenate(self.data["train"], smoke_shrunk(statements, config.smoke_rows))
 
     def batches(self, start_epoch: int) -> Batches:
         config = self.config
@@ -326,7 +343,7 @@ class TextTrainer(Trainer):
             preprocessing={
                 "tokenizer": f"KerasHub preprocessor of {config.preset}, saved in {PREPROCESSOR_ASSET}/",
                 "truncation": f"texts longer than {config.sequence_length} tokens are truncated",
-                "emoji": "replaced by their English names before tokenising" if config.emoji_words else "as typed",
+                "emoji": describe_emoji_reading(config.emoji_words, config.emoji_feelings),
                 "coverage": f"share of a text's words in {WORDS_ASSET} (train words seen >= {MIN_WORD_COUNT} times)",
             },
             metrics=evaluation.metrics,
@@ -336,6 +353,7 @@ class TextTrainer(Trainer):
                 "input_kind": "tokens",
                 "preset": config.preset,
                 "emoji_words": config.emoji_words,
+                "emoji_feelings": config.emoji_feelings,
                 "params": int(model.count_params()),
             },
         )
@@ -350,12 +368,20 @@ class TextTrainer(Trainer):
                 "train": f"train situations x {self.config.first_person_repeats} per epoch",
                 "scored": {split: len(self.data[f"first_person_{split}"]) for split in FIRST_PERSON_SPLITS},
             }
-        if self.feeling_words is not None:
+        source = f"{FEELING_WORDS_FILE.name} (written for MEPE; mepe_utils.data.feeling_words)"
+        if self.config.feeling_statements_per_word:
             per_word = self.config.feeling_statements_per_word
             record["feeling_words"] = {
-                "source": f"{FEELING_WORDS_FILE.name} (written for MEPE; mepe_utils.data.feeling_words)",
+                "source": source,
                 "words": len(self.feeling_words),
                 "train": f"{per_word} statements per word, drawn with the run's seed",
+            }
+        if self.config.plain_statements_per_activity:
+            per_activity = self.config.plain_statements_per_activity
+            record["plain_statements"] = {
+                "source": f"{source}, [plain]",
+                "activities": len(self.feeling_words.activities),
+                "train": f"{per_activity} statements per activity labelled neutral, drawn with the run's seed",
             }
         return record
 

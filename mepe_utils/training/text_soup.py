@@ -31,7 +31,7 @@ import numpy as np
 from mepe_utils import artifacts
 from mepe_utils.data.goemotions import TextEmotionData
 from mepe_utils.data.text_batches import tokenize
-from mepe_utils.data.text_normalize import normalize_texts
+from mepe_utils.data.text_normalize import emoji_settings, normalize_texts
 from mepe_utils.data.word_coverage import WORDS_ASSET, read_vocabulary, write_vocabulary
 from mepe_utils.errors import ModelFileError
 from mepe_utils.labels import GOEMOTIONS_LABELS
@@ -108,10 +108,11 @@ def choose_share(sweep: list[dict], tolerance: float) -> dict:
 def _check_averageable(paths: tuple[Path, Path], manifests, weights) -> None:
     """Refuses two models that do not share one architecture and one way of reading text."""
     first, second = manifests
-    for key in ("preset", "emoji_words"):
-        if first.extra.get(key) != second.extra.get(key):
+    readings = [{"preset": manifest.extra.get("preset"), **emoji_settings(manifest.extra)} for manifest in manifests]
+    for key, value in readings[0].items():
+        if readings[1][key] != value:
             raise ModelFileError(
-                f"{paths[1]}: {key} {second.extra.get(key)!r} differs from {paths[0]}'s {first.extra.get(key)!r}; "
+                f"{paths[1]}: {key} {readings[1][key]!r} differs from {paths[0]}'s {value!r}; "
                 "only models fine-tuned from one checkpoint can be averaged"
             )
     shapes = [[w.shape for w in model_weights] for model_weights in weights]
@@ -163,11 +164,8 @@ def average_text_models(
 
     data = _scored_splits(data_source, first_person_source, config.smoke_rows)
     preprocessor = load_preprocessor_asset(paths[0] / PREPROCESSOR_ASSET)
-    emoji_words = bool(first_manifest.extra["emoji_words"])
-    features = {
-        name: tokenize(preprocessor, normalize_texts(split.texts, emoji_words=emoji_words))
-        for name, split in data.items()
-    }
+    emoji = emoji_settings(first_manifest.extra)
+    features = {name: tokenize(preprocessor, normalize_texts(split.texts, **emoji)) for name, split in data.items()}
 
     sweep, results = [], {}
     for share in sorted(config.shares):
