@@ -257,19 +257,25 @@ for miss in check["misread"]:
 # help-seekers' accounts of their own situation (`--first-person-repeats 4`) and
 # statements that name a feeling in a word, drawn from templates and the word
 # list in `mepe_utils/data/feeling_words.toml` (`--feeling-statements-per-word 8`).
-# None of those words occurs in the check set, so the check set still measures
-# words the training never named. A few of the statements, then sentences whose
-# feeling words are in neither list: a word the reader never saw named is still
-# often misread, as some of these show.
+# Taught only statements that carry a feeling, a reader takes any sentence about
+# oneself for one ("I'm planning to paint the living room" read as joy), so the
+# same file also lists everyday activities said in plain statements labelled
+# neutral (`--plain-statements-per-activity 6`: "i need to water the plants").
+# None of those words or activities occurs in the check set, so the check set
+# still measures what the training never said. A few of the statements, then
+# sentences whose feeling words are in neither list: a word the reader never saw
+# named is still often misread, as some of these show.
 
 # %%
-from mepe_utils.data.feeling_words import feeling_statements, load_feeling_words
+from mepe_utils.data.feeling_words import feeling_statements, load_feeling_words, plain_statements
 
 lexicon = load_feeling_words()
 statements = feeling_statements(lexicon, per_word=1, seed=0)
-print(f"{len(lexicon)} feeling words for {len(lexicon.words)} GoEmotions labels")
-for row in range(0, len(statements), 45):
-    print(f"  {statements.texts[row]!r:48} -> {GOEMOTIONS_LABELS[statements.labels[row].argmax()]}")
+plain = plain_statements(lexicon, per_activity=1, seed=0)
+print(f"{len(lexicon)} feeling words for {len(lexicon.words)} GoEmotions labels, {len(lexicon.activities)} activities")
+for data, step in ((statements, 45), (plain, 20)):
+    for row in range(0, len(data), step):
+        print(f"  {data.texts[row]!r:48} -> {GOEMOTIONS_LABELS[data.labels[row].argmax()]}")
 unseen = [
     "i feel so vexed about the rent", "i'm rattled after the accident", "i feel glum", "i feel chuffed",
     "i'm so bummed about the game", "i feel unnerved by the noises at night",
@@ -283,8 +289,11 @@ for reading in shipped.predict(unseen):
 #
 # - **Emoji become words.** A word-piece vocabulary has almost no emoji, so
 #   "😭" would reach the encoder as `[UNK]`. `emoji_to_words` turns it into
-#   "loudly crying face" in training and in prediction (`bench-text` measures
-#   the effect on the GoEmotions test comments that hold emoji).
+#   "crying" in training and in prediction: the face and heart emoji whose
+#   feeling is conventional become that feeling's word (the first reader took
+#   their names, "enraged face", for neutral text), the others their names ("🐈"
+#   becomes "cat"). `bench-text` measures the effect on the GoEmotions test
+#   comments that hold emoji.
 # - **Coverage.** Every reading says which share of its words the model was
 #   fine-tuned on; below half, it says plainly that the reading is a guess
 #   (another language, no words at all) instead of presenting a confident answer.

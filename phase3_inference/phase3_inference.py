@@ -87,8 +87,8 @@ for name, reader in (("text", text_reader), ("face", face_reader)):
 # 1). A reading holds the 28 probabilities, the labels above their dev-tuned
 # thresholds, the Ekman view (the 7 classes the face model also speaks), the
 # embedding for fusion, whether the text was truncated, and its **coverage**:
-# the share of its words the model was fine-tuned on. Emoji are read as the
-# words that name them. A text in another language is valid input, but the
+# the share of its words the model was fine-tuned on. Emoji are read as words
+# (the feeling of a face or heart emoji, the name of any other). A text in another language is valid input, but the
 # model learned from English comments: its coverage is low and the reading
 # says plainly that it is a guess.
 
