@@ -100,7 +100,9 @@ def load_feeling_words(path: str | Path = FEELING_WORDS_FILE) -> FeelingLexicon:
     return lexicon
 
 
-def _said(rng: np.random.Generator, templates: tuple[str, ...], per_item: int, **slots: str) -> list[str]:
+def _said(
+    rng: np.random.Generator, templates: tuple[str, ...], per_item: int, **slots: str | tuple[str, ...]
+) -> list[str]:
     """``per_item`` distinct templates, filled with ``slots`` (a random choice where a value is a tuple)."""
     chosen = rng.choice(templates, size=per_item, replace=False)
     sentences = []
