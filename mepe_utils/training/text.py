@@ -292,12 +292,12 @@ class TextTrainer(Trainer):
         """Statements naming a feeling in a word, and plain ones naming none, join ``train`` (drawn with
         the run's seed)."""
         config = self.config
-        if config.feeling_statements_per_word:
-            statements = feeling_statements(self.feeling_words, config.feeling_statements_per_word, config.seed)
-            self.data["train"] = concatenate(self.data["train"], smoke_shrunk(statements, config.smoke_rows))
-        if config.plain_statements_per_activity:
-            statements = plain_statements(self.feeling_words, config.plain_statements_per_activity, config.seed)
-            self.data["train"] = concatenate(self.data["train"], smoke_shrunk(statements, config.smoke_rows))
+        drawn = ((feeling_statements, config.feeling_statements_per_word),
+                 (plain_statements, config.plain_statements_per_activity))  # fmt: skip
+        for statements_of, per_item in drawn:
+            if per_item:
+                statements = statements_of(self.feeling_words, per_item, config.seed)
+                self.data["train"] = concatenate(self.data["train"], smoke_shrunk(statements, config.smoke_rows))
 
     def batches(self, start_epoch: int) -> Batches:
         config = self.config
