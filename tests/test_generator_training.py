@@ -79,7 +79,10 @@ def test_best_of_k_keeps_the_written_reply_whose_measured_controls_come_closest(
     generator.complete([prompt], seed=0)  # the first batch decodes eagerly: compare replies decoded alike
     candidates = generator.complete([prompt] * 4, seed=3)  # what answer() writes with the same seed
     measured = generator.meter.score_texts(text_model, [text or "." for text in candidates])
-    closest = int(np.argmin(generator.meter.distances(measured, [CALM] * 4)))
+    distances = generator.meter.distances(measured, [CALM] * 4)
+    distances[[not text for text in candidates]] = np.inf  # an empty reply is kept only when all four are empty
+    closest = int(np.argmin(distances))
+    assert candidates[closest]
     replies, scores = generator.answer([prompt], [CALM], seed=3)
     assert replies == [candidates[closest]]
     assert all(scores[name][0] == pytest.approx(measured[name][closest]) for name in measured)
