@@ -93,7 +93,7 @@ def test_training_from_a_saved_model_with_first_person_texts_records_them(tmp_pa
     config = TextTrainConfig(
         model=replace(tiny_text_head(), emoji_feelings=True), epochs=1, batch_size=2, warmup_fraction=0.0,
         jit_compile=False, first_person_repeats=2, feeling_statements_per_word=1, plain_statements_per_activity=1,
-        init_model=str(tiny_text_model_dir),
+        news_statements_per_event=1, init_model=str(tiny_text_model_dir),
     )  # fmt: skip
     goemotions, esconv = write_goemotions_folder(tmp_path / "goemotions"), write_esconv_folder(tmp_path / "esconv")
     saved = train_text(
@@ -103,10 +103,12 @@ def test_training_from_a_saved_model_with_first_person_texts_records_them(tmp_pa
     manifest = read_manifest(saved)
     lexicon = load_feeling_words()
     words, activities = len(lexicon), len(lexicon.activities)
+    events = {label: len(news) for label, news in lexicon.news.items()}
     trained = len(load_goemotions(goemotions)["train"]) + 2 * len(esconv_situations(esconv, "train")) + words
-    assert manifest.data["train"] == f"train ({trained + activities} texts)"
+    assert manifest.data["train"] == f"train ({trained + activities + sum(events.values())} texts)"
     assert manifest.data["feeling_words"]["words"] == words
     assert manifest.data["plain_statements"]["activities"] == activities
+    assert manifest.data["news_statements"]["events"] == events
     assert manifest.extra["emoji_feelings"] is True and "EMOJI_FEELINGS" in manifest.preprocessing["emoji"]
     assert TextEmotionModel.load(saved).model_texts(["so done 😡", "🐈"]) == ["so done angry", "cat"]
     assert manifest.training["init_model_sha256"] == read_manifest(tiny_text_model_dir).model_sha256

@@ -10,7 +10,10 @@ a data set, none used by the first-person check set) and sentence templates;
 per word, drawn with a seed. Its ``[plain]`` table holds everyday activities and
 templates ("i need to {activity} {time}"): :func:`plain_statements` turns them
 into statements labelled neutral, so that talking about oneself is not taken as
-a sign of feeling.
+a sign of feeling. Its ``[news]`` table holds good news told without a feeling word
+("i won the pub quiz last night"), each event under the label it brings (pride,
+relief, ...): :func:`news_statements` turns them into statements with that label, so
+that an event told about oneself is not taken for a problem.
 
 Example:
     >>> lexicon = load_feeling_words()
@@ -38,6 +41,7 @@ from mepe_utils.labels import GOEMOTIONS_LABELS, goemotions_to_ekman, ids_to_mul
 FEELING_WORDS_FILE = Path(__file__).with_name("feeling_words.toml")
 SPLIT = "feeling_words"
 PLAIN_SPLIT = "plain_statements"
+NEWS_SPLIT = "news_statements"
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,9 @@ class FeelingLexicon:
         plain_templates: sentences with an ``{activity}`` slot and optionally a ``{time}`` one.
         activities: everyday things to do, said without a feeling.
         times: when, for ``{time}`` ("" among them).
+        news_templates: sentences with an ``{event}`` slot and optionally a ``{time}`` one.
+        news: ``{GoEmotions label: good news told without a feeling word}``, in the file's order.
+        news_times: when, for the news templates' ``{time}`` ("" among them).
     """
 
     words: dict[str, tuple[str, ...]]
@@ -59,6 +66,9 @@ class FeelingLexicon:
     plain_templates: tuple[str, ...]
     activities: tuple[str, ...]
     times: tuple[str, ...]
+    news_templates: tuple[str, ...]
+    news: dict[str, tuple[str, ...]]
+    news_times: tuple[str, ...]
 
     def __len__(self) -> int:
         return sum(len(words) for words in self.words.values())
@@ -77,14 +87,16 @@ def load_feeling_words(path: str | Path = FEELING_WORDS_FILE) -> FeelingLexicon:
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
         words = {label: tuple(entries) for label, entries in table["words"].items()}
-        plain = table["plain"]
+        plain, news = table["plain"], table["news"]
         lexicon = FeelingLexicon(
             words, tuple(table["templates"]), tuple(table["settings"]),
             tuple(plain["templates"]), tuple(plain["activities"]), tuple(plain["times"]),
+            tuple(news["templates"]), {label: tuple(events) for label, events in news["events"].items()},
+            tuple(news["times"]),
         )  # fmt: skip
     except (tomllib.TOMLDecodeError, KeyError, TypeError) as error:
         raise DataError(f"{path}: not a feeling-word file ({error})") from None
-    unknown = [label for label in words if label not in GOEMOTIONS_LABELS or label == "neutral"]
+    unknown = [label for label in (*words, *lexicon.news) if label not in GOEMOTIONS_LABELS or label == "neutral"]
     if unknown:
         raise DataError(f"{path}: {unknown[0]!r} is not a GoEmotions emotion")
     seen: dict[str, str] = {}
@@ -93,7 +105,8 @@ def load_feeling_words(path: str | Path = FEELING_WORDS_FILE) -> FeelingLexicon:
             if word in seen:
                 raise DataError(f"{path}: {word!r} is listed under both {seen[word]!r} and {label!r}")
             seen[word] = label
-    for templates, slot in ((lexicon.templates, "word"), (lexicon.plain_templates, "activity")):
+    slotted = ((lexicon.templates, "word"), (lexicon.plain_templates, "activity"), (lexicon.news_templates, "event"))
+    for templates, slot in slotted:
         slotless = [template for template in templates if f"{{{slot}}}" not in template]
         if slotless or not templates:
             raise DataError(f"{path}: every template needs a {{{slot}}} slot (got {slotless[:1] or 'none'})")
@@ -118,6 +131,22 @@ def _labelled(texts: list[str], label_ids: list[int], ids: list[str], split: str
     return TextEmotionData(texts, labels, goemotions_to_ekman(labels), ids, split)
 
 
+def _said_by_label(
+    rng: np.random.Generator, items: dict[str, tuple[str, ...]], templates: tuple[str, ...], per_item: int,
+    slot: str, *, id_prefix: str, split: str, **other_slots: tuple[str, ...],
+) -> TextEmotionData:  # fmt: skip
+    """``per_item`` statements for each item of ``{label: items}``, the item in ``slot``, labelled with its label
+    (ids ``<id_prefix>-<label>-<item index>-<k>``)."""
+    texts, label_ids, ids = [], [], []
+    for label, entries in items.items():
+        for index, entry in enumerate(entries):
+            for k, text in enumerate(_said(rng, templates, per_item, **{slot: entry}, **other_slots)):
+                texts.append(text)
+                label_ids.append(GOEMOTIONS_LABELS.index(label))
+                ids.append(f"{id_prefix}-{label}-{index}-{k}")
+    return _labelled(texts, label_ids, ids, split)
+
+
 def feeling_statements(lexicon: FeelingLexicon, per_word: int, seed: int) -> TextEmotionData:
     """``per_word`` statements for each word, each a distinct template with a random setting.
 
@@ -133,14 +162,8 @@ def feeling_statements(lexicon: FeelingLexicon, per_word: int, seed: int) -> Tex
     if not 1 <= per_word <= len(lexicon.templates):
         raise ValueError(f"per_word must be 1..{len(lexicon.templates)}, got {per_word}")
     rng = np.random.default_rng(seed)
-    texts, label_ids, ids = [], [], []
-    for label, words in lexicon.words.items():
-        for index, word in enumerate(words):
-            for k, text in enumerate(_said(rng, lexicon.templates, per_word, word=word, setting=lexicon.settings)):
-                texts.append(text)
-                label_ids.append(GOEMOTIONS_LABELS.index(label))
-                ids.append(f"feeling-{label}-{index}-{k}")
-    return _labelled(texts, label_ids, ids, SPLIT)
+    return _said_by_label(rng, lexicon.words, lexicon.templates, per_word, "word", setting=lexicon.settings,
+                          id_prefix="feeling", split=SPLIT)  # fmt: skip
 
 
 def plain_statements(lexicon: FeelingLexicon, per_activity: int, seed: int) -> TextEmotionData:
@@ -169,3 +192,27 @@ def plain_statements(lexicon: FeelingLexicon, per_activity: int, seed: int) -> T
             texts.append(text)
             ids.append(f"plain-{index}-{k}")
     return _labelled(texts, [GOEMOTIONS_LABELS.index("neutral")] * len(texts), ids, PLAIN_SPLIT)
+
+
+def news_statements(lexicon: FeelingLexicon, per_event: int, seed: int) -> TextEmotionData:
+    """``per_event`` statements for each piece of good news, each a distinct news template with a random time.
+
+    Args:
+        lexicon: from :func:`load_feeling_words`.
+        per_event: statements per event (at most the number of news templates).
+        seed: draws the templates and times; the same seed gives the same statements.
+
+    Returns:
+        Statements labelled with their event's GoEmotions label (Ekman view derived), split
+        ``news_statements``, ids ``news-<label>-<event index>-<k>``.
+
+    Example:
+        >>> data = news_statements(load_feeling_words(), per_event=1, seed=0)
+        >>> data.texts[0], data.ids[0]
+        ("i can't believe i got promoted to team lead", 'news-pride-0-0')
+    """
+    if not 1 <= per_event <= len(lexicon.news_templates):
+        raise ValueError(f"per_event must be 1..{len(lexicon.news_templates)}, got {per_event}")
+    rng = np.random.default_rng(seed)
+    return _said_by_label(rng, lexicon.news, lexicon.news_templates, per_event, "event", time=lexicon.news_times,
+                          id_prefix="news", split=NEWS_SPLIT)  # fmt: skip

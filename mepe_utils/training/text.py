@@ -18,6 +18,7 @@ from mepe_utils.data.feeling_words import (
     FEELING_WORDS_FILE,
     feeling_statements,
     load_feeling_words,
+    news_statements,
     plain_statements,
 )
 from mepe_utils.data.first_person import concatenate, esconv_situations
@@ -67,6 +68,8 @@ class TextTrainConfig:
             (:mod:`mepe_utils.data.feeling_words`) added to training; 0 adds none.
         plain_statements_per_activity: plain first-person statements labelled neutral per
             everyday activity of the same file (``[plain]``) added to training; 0 adds none.
+        news_statements_per_event: statements of good news told without a feeling word per
+            event of the same file (``[news]``, labelled by event) added to training; 0 adds none.
         init_model: a saved text model (same preset and head) whose weights the run starts from
             instead of the pretrained encoder and a new head; empty for a fresh fine-tune.
         jit_compile: XLA-compile the train step.
@@ -87,6 +90,7 @@ class TextTrainConfig:
     first_person_repeats: int = 0
     feeling_statements_per_word: int = 0
     plain_statements_per_activity: int = 0
+    news_statements_per_event: int = 0
     init_model: str = ""
     jit_compile: bool = True
     seed: int = 42
@@ -104,6 +108,7 @@ class TextTrainConfig:
             first_person_repeats=self.first_person_repeats,
             feeling_statements_per_word=self.feeling_statements_per_word,
             plain_statements_per_activity=self.plain_statements_per_activity,
+            news_statements_per_event=self.news_statements_per_event,
             init_model=self.init_model,
             jit_compile=False,
             seed=self.seed,
@@ -264,7 +269,8 @@ class TextTrainer(Trainer):
         self.backbone = backbone
         self.preprocessor = preprocessor
         self.first_person_source = first_person_source
-        wants_statements = config.feeling_statements_per_word or config.plain_statements_per_activity
+        wants_statements = (config.feeling_statements_per_word or config.plain_statements_per_activity
+                            or config.news_statements_per_event)  # fmt: skip
         self.feeling_words = load_feeling_words() if wants_statements else None
 
     def load_data(self) -> None:
@@ -289,11 +295,12 @@ class TextTrainer(Trainer):
         self.data.update(first_person)
 
     def _add_feeling_statements(self) -> None:
-        """Statements naming a feeling in a word, and plain ones naming none, join ``train`` (drawn with
-        the run's seed)."""
+        """Statements naming a feeling in a word, plain ones naming none and good news told without
+        one join ``train`` (drawn with the run's seed)."""
         config = self.config
         drawn = ((feeling_statements, config.feeling_statements_per_word),
-                 (plain_statements, config.plain_statements_per_activity))  # fmt: skip
+                 (plain_statements, config.plain_statements_per_activity),
+                 (news_statements, config.news_statements_per_event))  # fmt: skip
         for statements_of, per_item in drawn:
             if per_item:
                 statements = statements_of(self.feeling_words, per_item, config.seed)
@@ -382,6 +389,13 @@ class TextTrainer(Trainer):
                 "source": f"{source}, [plain]",
                 "activities": len(self.feeling_words.activities),
                 "train": f"{per_activity} statements per activity labelled neutral, drawn with the run's seed",
+            }
+        if self.config.news_statements_per_event:
+            per_event = self.config.news_statements_per_event
+            record["news_statements"] = {
+                "source": f"{source}, [news]",
+                "events": {label: len(events) for label, events in self.feeling_words.news.items()},
+                "train": f"{per_event} statements per event labelled by event, drawn with the run's seed",
             }
         return record
 
