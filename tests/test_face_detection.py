@@ -117,6 +117,37 @@ def test_a_tilted_head_is_framed_with_level_eyes(upright_face, turn):
     assert not again or abs(eye_tilt_degrees(again[0].landmarks)) > 8
 
 
+@pytest.mark.parametrize("turn", [40, -40])
+def test_the_tilt_search_crosses_upright_when_the_landmarks_lean_the_wrong_way(upright_face, turn):
+    """The search starts on the side the landmarks lean to and goes on while the best turns reach its edge."""
+    from dataclasses import replace
+
+    from mepe_utils.vision.framing import refine_roll
+
+    height, width = upright_face.shape[:2]
+    matrix = cv2.getRotationMatrix2D((width / 2, height / 2), turn, 1.0)
+    tilted = cv2.warpAffine(upright_face, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    detector = FaceFinder().detector
+    face = detector.detect(tilted)[0]
+    misleading = replace(face, roll=10.0 if turn > 0 else -10.0)  # the landmarks' side, reversed
+    assert abs(refine_roll(tilted, misleading, detector) + turn) < 10
+
+
+def test_bench_detect_compares_the_tilt_search_with_scoring_every_turn(upright_face):
+    from mepe_utils.bench.detect import FerPhotos, tilt_search
+
+    height, width = upright_face.shape[:2]
+    grays = []
+    for turn in (40, -35, 0):
+        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), turn, 1.0)
+        tilted = cv2.warpAffine(upright_face, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+        grays.append(cv2.cvtColor(tilted, cv2.COLOR_BGR2GRAY))
+    result = tilt_search(FaceFinder().detector, FerPhotos(grays, [None] * 3), Framing())
+    assert result["faces_refined"] == 2  # the upright face needs no refined tilt
+    assert result["same_tilt"] == result["same_levelling"] == 1.0
+    assert 0 < result["ms_search_p50"] and 0 < result["ms_every_turn_p50"]
+
+
 def test_framing_levels_the_eyes_of_marked_points():
     """Two bright dots on a 30-degree line become level in the crop when levelling is on, stay tilted when off."""
     gray = np.zeros((200, 200), np.uint8)
