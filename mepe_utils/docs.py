@@ -24,6 +24,7 @@ from pathlib import Path
 from mepe_utils import artifacts
 from mepe_utils.architecture import ARCHITECTURE_PNG, architecture_is_current, render_architecture
 from mepe_utils.data.face_degrade import DEGRADATIONS
+from mepe_utils.data.feeling_words import load_feeling_words
 from mepe_utils.data.text_normalize import EMOJI_FEELINGS
 from mepe_utils.notebook_setup import rendered_notebooks
 from mepe_utils.runtime import REPO_ROOT, SHIPPED_MODELS_DIR
@@ -317,6 +318,7 @@ def render_context(results_dir: Path = RESULTS_DIR, models_dir: Path = SHIPPED_M
     context.update(
         text_train_minutes=context["text"]["training"]["train_seconds"] / 60,
         emoji_feelings_count=len(EMOJI_FEELINGS),
+        news_events_count=sum(len(events) for events in load_feeling_words().news.values()),
         text_gain_28=100 * (shipped["test_macro_f1_28_tuned"] - baseline["test_macro_f1_28_tuned"]),
         text_gain_ekman=100 * (shipped["test_macro_f1_ekman_tuned"] - baseline["test_macro_f1_ekman_tuned"]),
         text_check={**check, "accuracy": shipped["check_set_accuracy"]},
