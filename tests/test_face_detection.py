@@ -145,7 +145,7 @@ def test_bench_detect_compares_the_tilt_search_with_scoring_every_turn(upright_f
     result = tilt_search(FaceFinder().detector, FerPhotos(grays, [None] * 3), Framing())
     assert result["faces_refined"] == 2  # the upright face needs no refined tilt
     assert result["same_tilt"] == result["same_levelling"] == 1.0
-    assert 0 < result["ms_search_p50"] and 0 < result["ms_every_turn_p50"]
+    assert result["ms_search_p50"] > 0 and result["ms_every_turn_p50"] > 0
 
 
 def test_framing_levels_the_eyes_of_marked_points():
