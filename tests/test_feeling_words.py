@@ -79,7 +79,7 @@ def test_plain_statements_are_neutral_and_say_each_activity_in_different_templat
     lexicon = load_feeling_words()
     data = plain_statements(lexicon, per_activity=3, seed=5)
     assert data.split == PLAIN_SPLIT and len(data) == 3 * len(lexicon.activities) and len(set(data.ids)) == len(data)
-    rows = [row for row, text_id in enumerate(data.ids) if text_id.startswith("plain-0-")]
+    rows = [row for row, text_id in enumerate(data.ids) if text_id.startswith("plain-neutral-0-")]
     assert len({data.texts[row] for row in rows}) == 3 and all(lexicon.activities[0] in data.texts[row] for row in rows)
     assert {GOEMOTIONS_LABELS[i] for i in data.labels.argmax(axis=1)} == {"neutral"}
     assert {FER_LABELS[i] for i in data.ekman.argmax(axis=1)} == {"neutral"}

@@ -175,7 +175,7 @@ def plain_statements(lexicon: FeelingLexicon, per_activity: int, seed: int) -> T
         seed: draws the templates and times; the same seed gives the same statements.
 
     Returns:
-        Statements labelled ``neutral``, split ``plain_statements``, ids ``plain-<activity index>-<k>``.
+        Statements labelled ``neutral``, split ``plain_statements``, ids ``plain-neutral-<activity index>-<k>``.
 
     Example:
         >>> plain_statements(load_feeling_words(), per_activity=1, seed=0).texts[0]
@@ -184,14 +184,8 @@ def plain_statements(lexicon: FeelingLexicon, per_activity: int, seed: int) -> T
     if not 1 <= per_activity <= len(lexicon.plain_templates):
         raise ValueError(f"per_activity must be 1..{len(lexicon.plain_templates)}, got {per_activity}")
     rng = np.random.default_rng(seed)
-    texts, ids = [], []
-    for index, activity in enumerate(lexicon.activities):
-        for k, text in enumerate(
-            _said(rng, lexicon.plain_templates, per_activity, activity=activity, time=lexicon.times)
-        ):
-            texts.append(text)
-            ids.append(f"plain-{index}-{k}")
-    return _labelled(texts, [GOEMOTIONS_LABELS.index("neutral")] * len(texts), ids, PLAIN_SPLIT)
+    return _said_by_label(rng, {"neutral": lexicon.activities}, lexicon.plain_templates, per_activity, "activity",
+                          time=lexicon.times, id_prefix="plain", split=PLAIN_SPLIT)  # fmt: skip
 
 
 def news_statements(lexicon: FeelingLexicon, per_event: int, seed: int) -> TextEmotionData:
