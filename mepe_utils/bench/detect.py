@@ -376,8 +376,7 @@ def tilt_search(detector: YuNetDetector, photos: FerPhotos, framing: Framing) ->
         searched.append(timings[0])
         every.append(timings[1])
         same_tilt.append(tilts_found[0] == tilts_found[1])
-        beyond = [abs(tilt) > framing.level_beyond_degrees for tilt in tilts_found]
-        same_levelling.append(beyond[0] == beyond[1])
+        same_levelling.append(framing.levels(tilts_found[0]) == framing.levels(tilts_found[1]))
     return {
         "faces_refined": len(same_tilt),
         "same_tilt": float(np.mean(same_tilt)) if same_tilt else None,

@@ -79,7 +79,8 @@ def load_feeling_words(path: str | Path = FEELING_WORDS_FILE) -> FeelingLexicon:
 
     Raises:
         DataError: the file is missing or malformed, a label is not a GoEmotions emotion,
-            a word is listed twice, or a template has no ``{word}`` slot (a plain one no ``{activity}``).
+            a word is listed twice, or a template has no ``{word}`` slot (a plain one no ``{activity}``,
+            a news one no ``{event}``).
     """
     path = Path(path)
     if not path.is_file():
@@ -132,11 +133,18 @@ def _labelled(texts: list[str], label_ids: list[int], ids: list[str], split: str
 
 
 def _said_by_label(
-    rng: np.random.Generator, items: dict[str, tuple[str, ...]], templates: tuple[str, ...], per_item: int,
-    slot: str, *, id_prefix: str, split: str, **other_slots: tuple[str, ...],
+    items: dict[str, tuple[str, ...]], templates: tuple[str, ...], per_item: int, seed: int, slot: str, *,
+    per_item_name: str, id_prefix: str, split: str, **other_slots: tuple[str, ...],
 ) -> TextEmotionData:  # fmt: skip
     """``per_item`` statements for each item of ``{label: items}``, the item in ``slot``, labelled with its label
-    (ids ``<id_prefix>-<label>-<item index>-<k>``)."""
+    (ids ``<id_prefix>-<label>-<item index>-<k>``), drawn with ``seed``.
+
+    Raises:
+        ValueError: ``per_item`` (called ``per_item_name`` in the message) is not 1..``len(templates)``.
+    """
+    if not 1 <= per_item <= len(templates):
+        raise ValueError(f"{per_item_name} must be 1..{len(templates)}, got {per_item}")
+    rng = np.random.default_rng(seed)
     texts, label_ids, ids = [], [], []
     for label, entries in items.items():
         for index, entry in enumerate(entries):
@@ -159,11 +167,8 @@ def feeling_statements(lexicon: FeelingLexicon, per_word: int, seed: int) -> Tex
         Statements labelled with their word's GoEmotions label (Ekman view derived), split
         ``feeling_words``, ids ``feeling-<label>-<word index>-<k>``.
     """
-    if not 1 <= per_word <= len(lexicon.templates):
-        raise ValueError(f"per_word must be 1..{len(lexicon.templates)}, got {per_word}")
-    rng = np.random.default_rng(seed)
-    return _said_by_label(rng, lexicon.words, lexicon.templates, per_word, "word", setting=lexicon.settings,
-                          id_prefix="feeling", split=SPLIT)  # fmt: skip
+    return _said_by_label(lexicon.words, lexicon.templates, per_word, seed, "word", setting=lexicon.settings,
+                          per_item_name="per_word", id_prefix="feeling", split=SPLIT)  # fmt: skip
 
 
 def plain_statements(lexicon: FeelingLexicon, per_activity: int, seed: int) -> TextEmotionData:
@@ -181,11 +186,9 @@ def plain_statements(lexicon: FeelingLexicon, per_activity: int, seed: int) -> T
         >>> plain_statements(load_feeling_words(), per_activity=1, seed=0).texts[0]
         "i'm hoping to pick up my dry cleaning after lunch"
     """
-    if not 1 <= per_activity <= len(lexicon.plain_templates):
-        raise ValueError(f"per_activity must be 1..{len(lexicon.plain_templates)}, got {per_activity}")
-    rng = np.random.default_rng(seed)
-    return _said_by_label(rng, {"neutral": lexicon.activities}, lexicon.plain_templates, per_activity, "activity",
-                          time=lexicon.times, id_prefix="plain", split=PLAIN_SPLIT)  # fmt: skip
+    return _said_by_label({"neutral": lexicon.activities}, lexicon.plain_templates, per_activity, seed, "activity",
+                          time=lexicon.times, per_item_name="per_activity", id_prefix="plain",
+                          split=PLAIN_SPLIT)  # fmt: skip
 
 
 def news_statements(lexicon: FeelingLexicon, per_event: int, seed: int) -> TextEmotionData:
@@ -205,8 +208,5 @@ def news_statements(lexicon: FeelingLexicon, per_event: int, seed: int) -> TextE
         >>> data.texts[0], data.ids[0]
         ("i can't believe i got promoted to team lead", 'news-pride-0-0')
     """
-    if not 1 <= per_event <= len(lexicon.news_templates):
-        raise ValueError(f"per_event must be 1..{len(lexicon.news_templates)}, got {per_event}")
-    rng = np.random.default_rng(seed)
-    return _said_by_label(rng, lexicon.news, lexicon.news_templates, per_event, "event", time=lexicon.news_times,
-                          id_prefix="news", split=NEWS_SPLIT)  # fmt: skip
+    return _said_by_label(lexicon.news, lexicon.news_templates, per_event, seed, "event", time=lexicon.news_times,
+                          per_item_name="per_event", id_prefix="news", split=NEWS_SPLIT)  # fmt: skip

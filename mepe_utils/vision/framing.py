@@ -65,6 +65,20 @@ class Framing:
         limit = self.level_beyond_degrees * LANDMARK_TILT_SHARE
         return face.landmarks is not None and self.level_beyond_degrees < 180 and abs(face.roll) > limit
 
+    def levels(self, roll: float) -> bool:
+        """Whether a head tilted by ``roll`` degrees is levelled (tilted beyond :attr:`level_beyond_degrees`)."""
+        return abs(roll) > self.level_beyond_degrees
+
+
+def _turned_square(image: np.ndarray, center, angle: float, scale: float, out: int) -> np.ndarray:
+    """An ``out`` px square of ``image`` turned by ``angle`` degrees (counter-clockwise) and scaled by ``scale``
+    about ``center``, which lands in the square's middle (borders replicated). One affine map."""
+    import cv2
+
+    matrix = cv2.getRotationMatrix2D((float(center[0]), float(center[1])), float(angle), scale)
+    matrix[:, 2] += (out / 2 - center[0], out / 2 - center[1])
+    return cv2.warpAffine(image, matrix, (out, out), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
 
 def refine_roll(bgr: np.ndarray, face: DetectedFace, detector: YuNetDetector, exhaustive: bool = False) -> float:
     """The head's tilt, found as the turn that makes the face most face-like to the detector.
@@ -91,16 +105,11 @@ def refine_roll(bgr: np.ndarray, face: DetectedFace, detector: YuNetDetector, ex
         The tilt in degrees (positive = clockwise), or the face's own ``roll`` when no turned
         copy is found.
     """
-    import cv2
-
     out = REFINE_SIDE
     scale = out / (2.0 * face.side)  # the face fills half of the copy, a size YuNet reads well
 
     def upright_score(angle: int) -> float:
-        matrix = cv2.getRotationMatrix2D((float(face.center[0]), float(face.center[1])), float(angle), scale)
-        matrix[:, 2] += (out / 2 - face.center[0], out / 2 - face.center[1])
-        turned = cv2.warpAffine(bgr, matrix, (out, out), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        found = detector.detect_once(turned)
+        found = detector.detect_once(_turned_square(bgr, face.center, angle, scale, out))
         return max((f.score for f in found if np.hypot(*np.subtract(f.center, out / 2)) < out / 4), default=0.0)
 
     side = 1 if face.roll >= 0 else -1
@@ -136,10 +145,7 @@ def frame_face(gray: np.ndarray, face: DetectedFace, framing: Framing | None = N
     x, y, w, h = face.box
     center = face.center if face.center is not None else (x + w / 2, y + h / 2)
     side = max(2.0, face.side * (1 + 2 * framing.margin))
-    angle = face.roll if abs(face.roll) > framing.level_beyond_degrees else 0.0
+    angle = face.roll if framing.levels(face.roll) else 0.0
     out = int(np.ceil(side))
-    # One affine map: rotate about the face's centre and move it to the centre of an `out` px square.
-    matrix = cv2.getRotationMatrix2D((float(center[0]), float(center[1])), angle, 1.0)
-    matrix[:, 2] += (out / 2 - center[0], out / 2 - center[1])
-    patch = cv2.warpAffine(gray, matrix, (out, out), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    patch = _turned_square(gray, center, angle, 1.0, out)
     return cv2.resize(patch, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)[..., None]
