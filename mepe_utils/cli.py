@@ -804,6 +804,20 @@ def export_model_command(args) -> int:
     return 0
 
 
+def _configure_free_yunet_size(parser):
+    parser.add_argument("source", help="opencv_zoo's face_detection_yunet_2023mar.onnx (in the data folder)")
+    parser.add_argument("--out", required=True, help="the file to write (the shipped one: mepe_utils.vision.yunet)")
+
+
+@command("free-yunet-size", "write the YuNet file MEPE ships: opencv_zoo's, its input size left free (needs onnx)",
+         _configure_free_yunet_size)  # fmt: skip
+def free_yunet_size_command(args) -> int:
+    from mepe_utils.vision.yunet_file import write_free_size_copy
+
+    print(f"wrote {args.out} (sha256 {write_free_size_copy(args.source, args.out)})")
+    return 0
+
+
 def _configure_render_docs(parser):
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when a rendered file is stale")
 

@@ -265,7 +265,7 @@ def library_versions() -> dict[str, str]:
     import importlib.metadata as md
 
     versions = {}
-    for package in ("tensorflow", "keras", "keras-hub", "numpy", "opencv-python-headless"):
+    for package in ("tensorflow", "keras", "keras-hub", "numpy", "opencv-python-headless", "onnxruntime"):
         try:
             versions[package] = md.version(package)
         except md.PackageNotFoundError:

@@ -10,7 +10,8 @@ from mepe_utils.errors import ModelFileError
 from mepe_utils.vision.detection import DetectedFace, eye_tilt_degrees, face_from_detector_box
 from mepe_utils.vision.faces import FaceFinder
 from mepe_utils.vision.framing import Framing, frame_face
-from mepe_utils.vision.yunet import YUNET_FILE, YuNetConfig, YuNetDetector
+from mepe_utils.vision.yunet import YUNET_FILE, YUNET_SHA256, YuNetConfig, YuNetDetector
+from mepe_utils.vision.yunet_file import write_free_size_copy
 
 skimage_data = pytest.importorskip("skimage.data")
 CUT_FACE_ROW = 3
@@ -87,6 +88,67 @@ def test_boxes_are_clipped_to_the_photo_and_the_centre_kept(yunet, bgr):
 
 def test_no_face_gives_an_empty_list(yunet):
     assert yunet.detect(np.full((300, 400, 3), 200, np.uint8)) == []
+
+
+def _photos_of_several_sizes(bgr):
+    """The astronaut at three sizes, three small copies on one canvas (suppression at work), and a blank photo."""
+    canvas = np.full((700, 1000, 3), 120, np.uint8)
+    for left, side in ((40, 400), (520, 200), (800, 90)):
+        canvas[40 : 40 + side, left : left + side] = cv2.resize(bgr, (side, side), interpolation=cv2.INTER_AREA)
+    return [bgr, cv2.resize(bgr, (301, 173)), cv2.resize(bgr, (96, 96)), canvas, np.full((200, 300, 3), 200, np.uint8)]
+
+
+def test_yunet_finds_the_faces_opencvs_own_face_detector_finds(yunet, bgr):
+    """MEPE runs YuNet in ONNX Runtime and decodes it itself; OpenCV's ``FaceDetectorYN`` on the same file finds
+    the same faces, boxes, landmarks and scores (photos of 64 px and more: on a 32 px input OpenCV's DNN gives
+    infinite boxes where ONNX Runtime gives the face)."""
+    from mepe_utils.runtime import resolve_data_dir
+
+    photos = _photos_of_several_sizes(bgr)
+    folder = resolve_data_dir(required=False)
+    if folder and (folder / "face_detection" / "photos").is_dir():
+        for path in sorted((folder / "face_detection" / "photos").glob("*.jpg")):
+            photo = cv2.imread(str(path))
+            photos.append(cv2.resize(photo, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
+    config = yunet.config
+    found = 0
+    for photo in photos:
+        size = (photo.shape[1], photo.shape[0])
+        opencv = cv2.FaceDetectorYN.create(str(YUNET_FILE), "", size, config.score_threshold, config.nms_threshold)
+        expected = opencv.detect(photo)[1]
+        expected = np.zeros((0, 15), np.float32) if expected is None else expected
+        ours = yunet.raw_faces(photo)
+        assert ours.shape == expected.shape, size
+        order = np.lexsort(ours[:, :2].T), np.lexsort(expected[:, :2].T)
+        ours, expected = ours[order[0]], expected[order[1]]
+        np.testing.assert_allclose(ours[:, :14], expected[:, :14], atol=1e-2)  # pixels
+        np.testing.assert_allclose(ours[:, 14], expected[:, 14], atol=1e-4)  # scores
+        found += len(ours)
+    assert found >= 5  # the astronaut three times and the canvas's faces
+
+
+def test_the_shipped_yunet_file_is_opencv_zoos_with_its_input_size_freed(real_data_dir, tmp_path):
+    """``mepe free-yunet-size`` rewrites the data folder's original into the shipped file, byte for byte, and the
+    rewrite keeps opencv_zoo's operators and weights."""
+    onnx = pytest.importorskip("onnx")
+    source = real_data_dir / "face_detection" / "face_detection_yunet_2023mar.onnx"
+    assert write_free_size_copy(source, tmp_path / "yunet.onnx") == YUNET_SHA256
+    shipped, original = onnx.load(YUNET_FILE), onnx.load(source)
+    assert [node.SerializeToString() for node in shipped.graph.node] == [
+        node.SerializeToString() for node in original.graph.node
+    ]
+    assert [weight.SerializeToString() for weight in shipped.graph.initializer] == [
+        weight.SerializeToString() for weight in original.graph.initializer
+    ]
+    assert [dim.dim_param for dim in shipped.graph.input[0].type.tensor_type.shape.dim[2:]] == ["height", "width"]
+
+
+def test_free_yunet_size_takes_only_opencv_zoos_file(tmp_path):
+    with pytest.raises(ModelFileError, match="not found"):
+        write_free_size_copy(tmp_path / "absent.onnx", tmp_path / "out.onnx")
+    with pytest.raises(ModelFileError, match="sha256 differs"):
+        write_free_size_copy(YUNET_FILE, tmp_path / "out.onnx")  # already rewritten: not the original
+    assert not (tmp_path / "out.onnx").exists()
 
 
 @pytest.fixture(scope="module")
