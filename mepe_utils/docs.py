@@ -155,6 +155,14 @@ def _margin_sweep(bench: dict) -> str:
     return ", ".join(f"margin {row['margin']:+.2f}: {row['accuracy']:.3f}" for row in rows)
 
 
+def _class_recall(bench: dict) -> str:
+    """Each FER class's PrivateTest recall read directly and through the photo path."""
+    fer = bench["fer_photo_path"]
+    return ", ".join(
+        f"{name} {fer['direct_recall_on_detected'][name]:.2f} -> {recall:.2f}" for name, recall in fer["recall"].items()
+    )
+
+
 def _levelling(bench: dict) -> str:
     """PublicTest accuracy through the photo path for each levelling rule, upright and turned."""
     levelling = bench["framing_choice"]["levelling"]
@@ -309,6 +317,7 @@ def render_context(results_dir: Path = RESULTS_DIR, models_dir: Path = SHIPPED_M
         detect_table=_detect_table(context["bench_detect"]),
         detect_margin_sweep=_margin_sweep(context["bench_detect"]),
         detect_levelling=_levelling(context["bench_detect"]),
+        detect_class_recall=_class_recall(context["bench_detect"]),
         generator_adherence_table=_adherence_table(context["bench_generator"]),
         generator_quality_table=_generator_quality_table(context["bench_generator"]),
         llm_selection_table=_selection_table(context["bench_llm_selection"]),

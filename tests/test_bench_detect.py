@@ -85,3 +85,27 @@ def test_faceless_crops_keep_clear_of_every_face_and_skip_tight_crops():
     assert len(crops) == 30 and all(crop.max() == 0 for crop in crops)  # none holds a pixel of the face
     assert all(crop.shape[0] == crop.shape[1] >= 64 for crop in crops)
     assert [c.shape for c in faceless_crops(photos, boxes, per_photo=30, seed=1)] == [c.shape for c in crops]
+
+
+def test_the_fer_photo_path_reports_each_classs_recall_direct_and_through_the_photo_path():
+    """A model that always answers angry: recall 1 for angry, 0 for the others, classes without a face left out;
+    a face the detector missed counts in neither recall."""
+    from types import SimpleNamespace
+
+    from mepe_utils.bench.detect import FerPhotos, fer_photo_path
+    from mepe_utils.labels import FER_LABELS
+    from mepe_utils.vision.detection import face_from_detector_box
+    from mepe_utils.vision.framing import Framing
+
+    def scores(crops):
+        return {"probabilities": np.tile(np.eye(len(FER_LABELS))[0], (len(crops), 1))}
+
+    faces = np.zeros((4, 48, 48, 1), np.uint8)
+    labels = np.array([0, 0, 2, 3])  # angry, angry, fear, happy
+    gray = np.full((100, 100), 128, np.uint8)
+    found = face_from_detector_box((30, 30, 40, 40), (100, 100))
+    photos = FerPhotos([gray] * 4, [found, found, found, None])  # the happy face is missed
+    result = fer_photo_path(SimpleNamespace(scores=scores), photos, faces, labels, [Framing()])
+    assert result["direct_recall_on_detected"] == {"angry": 1.0, "fear": 0.0}
+    assert result["framings"][0]["recall"] == {"angry": 1.0, "fear": 0.0}
+    assert result["detection_rate"] == 0.75 and result["direct_accuracy"] == 0.5

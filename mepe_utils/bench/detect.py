@@ -37,6 +37,7 @@ import numpy as np
 
 from mepe_utils.bench.timing import format_table
 from mepe_utils.errors import DataError
+from mepe_utils.labels import FER_LABELS
 from mepe_utils.runtime import REPO_ROOT, cpu_description, library_versions
 from mepe_utils.vision.detection import DETECTORS, DetectedFace, Detector, make_detector
 from mepe_utils.vision.framing import Framing, frame_face, refine_roll
@@ -319,9 +320,11 @@ def fer_photo_path(model, photos: FerPhotos, faces: np.ndarray, labels: np.ndarr
         framings: the framings to compare.
 
     Returns:
-        ``{"direct_accuracy", "detection_rate", "direct_accuracy_on_detected", "faces",
-        "framings": [{framing..., "accuracy", "accuracy_counting_misses"}]}``; ``accuracy`` is over
-        the faces the detector found, ``accuracy_counting_misses`` counts a missed face as wrong.
+        ``{"direct_accuracy", "detection_rate", "direct_accuracy_on_detected", "direct_recall_on_detected",
+        "faces", "framings": [{framing..., "accuracy", "accuracy_counting_misses", "recall"}]}``;
+        ``accuracy`` is over the faces the detector found, ``accuracy_counting_misses`` counts a missed
+        face as wrong, and the recalls are per FER class over the faces found (does the photo path
+        lose one expression more than the others?).
     """
 
     def predicted(crops):
@@ -336,15 +339,31 @@ def fer_photo_path(model, photos: FerPhotos, faces: np.ndarray, labels: np.ndarr
         "direct_accuracy": float(direct.mean()),
         "detection_rate": len(rows) / len(labels),
         "direct_accuracy_on_detected": float(direct[rows].mean()),
+        "direct_recall_on_detected": recall_per_class(direct[rows], labels[rows]),
         "framings": [],
     }
     for framing in framings:
         crops = [frame_face(photos.grays[i], photos.found[i], framing) for i in rows]
         right = predicted(crops) == labels[rows]
         result["framings"].append(
-            {**asdict(framing), "accuracy": float(right.mean()), "accuracy_counting_misses": right.sum() / len(labels)}
+            {
+                **asdict(framing),
+                "accuracy": float(right.mean()),
+                "accuracy_counting_misses": right.sum() / len(labels),
+                "recall": recall_per_class(right, labels[rows]),
+            }
         )
     return result
+
+
+def recall_per_class(right: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """The share of each FER class's faces read right (classes without a face are left out).
+
+    Args:
+        right: (N,) bool, whether each face was read as its label.
+        labels: (N,) FER class ids.
+    """
+    return {name: float(right[labels == k].mean()) for k, name in enumerate(FER_LABELS) if (labels == k).any()}
 
 
 def tilt_search(detector: YuNetDetector, photos: FerPhotos, framing: Framing) -> dict:
@@ -446,6 +465,7 @@ def run_detect_benchmark(
         "split": "PrivateTest",
         "accuracy": report["framings"][0]["accuracy"],
         "accuracy_counting_misses": report["framings"][0]["accuracy_counting_misses"],
+        "recall": report["framings"][0]["recall"],
         "framing": asdict(model.finder.framing),
         **{key: value for key, value in report.items() if key != "framings"},
     }
@@ -483,6 +503,10 @@ def print_detect_benchmark(results: dict) -> None:
         f"FER {fer['split']} through the photo path: accuracy {fer['accuracy']:.4f} on the {fer['detection_rate']:.1%}"
         f" detected (direct {fer['direct_accuracy_on_detected']:.4f} on those, {fer['direct_accuracy']:.4f} on all)"
     )
+    recalls = ", ".join(
+        f"{name} {fer['direct_recall_on_detected'][name]:.2f} -> {recall:.2f}" for name, recall in fer["recall"].items()
+    )
+    print(f"recall per class, direct -> photo path: {recalls}")
     choice = results["framing_choice"]
     best = choice["best"]
     print(f"best margin on PublicTest: {best['margin']} ({best['accuracy']:.4f}); shipped: {fer['framing']}")
