@@ -21,7 +21,7 @@ from mepe_utils import artifacts
 
 ARCHITECTURE_PNG = Path("assets") / "architecture.png"
 SPEC_KEY = "Description"
-YUNET_NAME = "YuNet (OpenCV, ONNX)"
+YUNET_NAME = "YuNet (ONNX Runtime)"
 WRAP_CHARACTERS = 34
 """A box's lines are wrapped at this many characters."""
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from mepe_utils import artifacts
 from mepe_utils.architecture import ARCHITECTURE_PNG, architecture_is_current, render_architecture
+from mepe_utils.bench.detect import format_class_recall
 from mepe_utils.data.face_degrade import DEGRADATIONS
 from mepe_utils.data.feeling_words import load_feeling_words
 from mepe_utils.data.text_normalize import EMOJI_FEELINGS
@@ -153,14 +154,6 @@ def _margin_sweep(bench: dict) -> str:
     level = bench["fer_photo_path"]["framing"]["level_beyond_degrees"]
     rows = [row for row in bench["framing_choice"]["framings"] if row["level_beyond_degrees"] == level]
     return ", ".join(f"margin {row['margin']:+.2f}: {row['accuracy']:.3f}" for row in rows)
-
-
-def _class_recall(bench: dict) -> str:
-    """Each FER class's PrivateTest recall read directly and through the photo path."""
-    fer = bench["fer_photo_path"]
-    return ", ".join(
-        f"{name} {fer['direct_recall_on_detected'][name]:.2f} -> {recall:.2f}" for name, recall in fer["recall"].items()
-    )
 
 
 def _levelling(bench: dict) -> str:
@@ -317,7 +310,7 @@ def render_context(results_dir: Path = RESULTS_DIR, models_dir: Path = SHIPPED_M
         detect_table=_detect_table(context["bench_detect"]),
         detect_margin_sweep=_margin_sweep(context["bench_detect"]),
         detect_levelling=_levelling(context["bench_detect"]),
-        detect_class_recall=_class_recall(context["bench_detect"]),
+        detect_class_recall=format_class_recall(context["bench_detect"]["fer_photo_path"]),
         generator_adherence_table=_adherence_table(context["bench_generator"]),
         generator_quality_table=_generator_quality_table(context["bench_generator"]),
         llm_selection_table=_selection_table(context["bench_llm_selection"]),

@@ -114,24 +114,29 @@ def test_yunet_finds_the_faces_opencvs_own_face_detector_finds(yunet, bgr):
     found = 0
     for photo in photos:
         size = (photo.shape[1], photo.shape[0])
-        opencv = cv2.FaceDetectorYN.create(str(YUNET_FILE), "", size, config.score_threshold, config.nms_threshold)
+        opencv = cv2.FaceDetectorYN.create(
+            str(YUNET_FILE), "", size, config.score_threshold, config.nms_threshold, config.top_k
+        )
         expected = opencv.detect(photo)[1]
         expected = np.zeros((0, 15), np.float32) if expected is None else expected
         ours = yunet.raw_faces(photo)
         assert ours.shape == expected.shape, size
         order = np.lexsort(ours[:, :2].T), np.lexsort(expected[:, :2].T)
         ours, expected = ours[order[0]], expected[order[1]]
-        np.testing.assert_allclose(ours[:, :14], expected[:, :14], atol=1e-2)  # pixels
+        np.testing.assert_allclose(ours[:, :14], expected[:, :14], atol=1e-3)  # pixels
         np.testing.assert_allclose(ours[:, 14], expected[:, 14], atol=1e-4)  # scores
         found += len(ours)
     assert found >= 5  # the astronaut three times and the canvas's faces
 
 
+@pytest.mark.real_data
 def test_the_shipped_yunet_file_is_opencv_zoos_with_its_input_size_freed(real_data_dir, tmp_path):
     """``mepe free-yunet-size`` rewrites the data folder's original into the shipped file, byte for byte, and the
     rewrite keeps opencv_zoo's operators and weights."""
     onnx = pytest.importorskip("onnx")
     source = real_data_dir / "face_detection" / "face_detection_yunet_2023mar.onnx"
+    if not source.is_file():
+        pytest.skip(f"opencv_zoo's YuNet file is not in the data folder: {source}")
     assert write_free_size_copy(source, tmp_path / "yunet.onnx") == YUNET_SHA256
     shipped, original = onnx.load(YUNET_FILE), onnx.load(source)
     assert [node.SerializeToString() for node in shipped.graph.node] == [

@@ -1,12 +1,13 @@
-"""YuNet, OpenCV's DNN face detector: small, turned and tightly cropped faces, run in ONNX Runtime.
+"""YuNet, opencv_zoo's face detector, run in ONNX Runtime: small, turned and tightly cropped faces.
 
 The model file ships in ``assets/detectors/`` with its licences (MIT, from
 opencv_zoo; the weights from libfacedetection.train, Apache-2.0) and is checked
 against its sha256 before use. It is opencv_zoo's file with its input size left
 free (:mod:`mepe_utils.vision.yunet_file`), run by ONNX Runtime and decoded here
-as OpenCV's ``cv2.FaceDetectorYN`` decodes it (the same faces, to 1e-4 px; a
-test compares them). ONNX Runtime runs YuNet about three times as fast as
-OpenCV's DNN module on this CPU at 640 px, and 1.5 times at 1280 px. YuNet has
+as OpenCV's ``cv2.FaceDetectorYN`` decodes it (the same faces, within 1e-4 px on
+the shared photos; a test compares them). ONNX Runtime runs YuNet about three
+times as fast as OpenCV's DNN module at 640 px on a 2-core AMD EPYC, and 1.5
+times at 1280 px. YuNet has
 traps, each handled here:
 
 - its input is padded (bottom and right) to a multiple of 32, as ``FaceDetectorYN`` pads it;
@@ -104,6 +105,7 @@ class YuNetDetector:
             raise ModelFileError(f"{model_file}: not the YuNet file MEPE ships (sha256 differs)")
         self.config = config or YuNetConfig()
         self._session = _inference_session(model_file)
+        self._input_name = self._session.get_inputs()[0].name
 
     def detect(self, bgr: np.ndarray) -> list[DetectedFace]:
         """Every face in ``bgr`` ((H, W, 3) uint8), largest first; an empty list when there is none."""
@@ -159,14 +161,20 @@ class YuNetDetector:
 
     def raw_faces(self, image: np.ndarray) -> np.ndarray:
         """YuNet's faces in ``image`` (BGR uint8) as ``cv2.FaceDetectorYN.detect`` gives them: (N, 15) float32 rows
-        of box (x, y, w, h), five landmarks (x, y) and score, in ``image``'s pixels; (0, 15) when there is none."""
+        of box (x, y, w, h), five landmarks (x, y) and score, in ``image``'s pixels; (0, 15) when there is none.
+
+        Raises:
+            ValueError: ``image`` is not (H, W, 3).
+        """
         import cv2
 
+        if image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"YuNet reads (H, W, 3) BGR images, not {image.shape}")
         height, width = image.shape[:2]
         padded_height, padded_width = (-(-side // STRIDES[-1]) * STRIDES[-1] for side in (height, width))
         padded = cv2.copyMakeBorder(image, 0, padded_height - height, 0, padded_width - width, cv2.BORDER_CONSTANT)
-        blob = padded.transpose(2, 0, 1)[None].astype(np.float32)
-        outputs = dict(zip(OUTPUT_NAMES, self._session.run(OUTPUT_NAMES, {"input": blob})))
+        blob = np.ascontiguousarray(padded.transpose(2, 0, 1)[None], dtype=np.float32)  # NCHW, 0-255
+        outputs = dict(zip(OUTPUT_NAMES, self._session.run(OUTPUT_NAMES, {self._input_name: blob})))
         return decode_faces(outputs, padded_width, self.config)
 
 
