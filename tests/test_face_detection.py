@@ -255,6 +255,16 @@ def test_the_model_file_is_checked(tmp_path):
         YuNetDetector(tampered)
 
 
+def test_a_missing_onnx_runtime_is_named_in_one_line(monkeypatch):
+    import sys
+
+    from mepe_utils.errors import MepeError
+
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now raises ImportError
+    with pytest.raises(MepeError, match="pip install onnxruntime"):
+        YuNetDetector()
+
+
 def test_the_score_threshold_is_applied(bgr):
     assert YuNetDetector(config=YuNetConfig(score_threshold=0.999)).detect(np.full((300, 400, 3), 200, np.uint8)) == []
     score = YuNetDetector().detect(bgr)[0].score

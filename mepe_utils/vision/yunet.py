@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mepe_utils.errors import ModelFileError
+from mepe_utils.errors import MepeError, ModelFileError
 from mepe_utils.runtime import ASSETS_DIR
 from mepe_utils.vision.detection import DetectedFace, face_from_detector_box, largest_first
 
@@ -45,6 +45,8 @@ MIRRORED_LANDMARKS = [1, 0, 2, 4, 3]
 """Landmark order of a mirrored face: the eyes and the mouth corners trade places."""
 STRIDES = (8, 16, 32)
 """YuNet's three output grids, one cell per ``stride`` pixels; the input is padded to a multiple of the largest."""
+ONNXRUNTIME_MISSING = "YuNet runs in ONNX Runtime, which is not installed: pip install onnxruntime (or --detector haar)"
+"""What a user without ONNX Runtime is told, in one line."""
 OUTPUT_NAMES = tuple(f"{head}_{stride}" for head in ("cls", "obj", "bbox", "kps") for stride in STRIDES)
 """The model's outputs: class and objectness scores, box offsets and landmark offsets for each grid."""
 
@@ -224,8 +226,14 @@ def _inference_session(model_file: Path):
     default ONNX Runtime's threads spin after each run and take the cores TensorFlow
     needs: ``analyze`` p50 was 31-32 ms with spinning against 23-28 ms without
     (astronaut photo, two interleaved runs on the 2-core AMD EPYC).
+
+    Raises:
+        MepeError: ONNX Runtime is not installed (the message says how to get it, or to use Haar).
     """
-    import onnxruntime
+    try:
+        import onnxruntime
+    except ImportError:
+        raise MepeError(ONNXRUNTIME_MISSING) from None
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only
