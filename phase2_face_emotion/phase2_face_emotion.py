@@ -191,8 +191,7 @@ plt.show()
 # framed the same way. `FaceFinder` decodes any photo (path, array, PIL; EXIF
 # orientation, RGBA, 16-bit), finds every face with **YuNet** (opencv_zoo's small
 # CNN detector, shipped in `assets/detectors/`, checked by sha256 and run in
-# ONNX Runtime, which is about three times as fast as OpenCV's DNN module on a
-# small CPU), measures
+# ONNX Runtime), measures
 # the tilt of a tilted head, and cuts each face as a slightly tight square on
 # the detector's box, levelled when the head leans further than the CNN saw in
 # training. `mepe bench-detect` chose that framing by pushing FER-2013

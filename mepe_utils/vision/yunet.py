@@ -7,8 +7,7 @@ free (:mod:`mepe_utils.vision.yunet_file`), run by ONNX Runtime and decoded here
 as OpenCV's ``cv2.FaceDetectorYN`` decodes it (the same faces, within 1e-4 px on
 the shared photos; a test compares them). ONNX Runtime runs YuNet about three
 times as fast as OpenCV's DNN module at 640 px on a 2-core AMD EPYC, and 1.5
-times at 1280 px. YuNet has
-traps, each handled here:
+times at 1280 px (interleaved runs). YuNet has traps, each handled here:
 
 - its input is padded (bottom and right) to a multiple of 32, as ``FaceDetectorYN`` pads it;
 - it reads 3-channel BGR (:func:`mepe_utils.vision.images.to_bgr` gives that for any input);
