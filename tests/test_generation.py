@@ -12,6 +12,7 @@ from mepe_utils.generation.decoding import (
     NucleusSampler,
     guard_logits,
     hashed_uniform,
+    row_keys,
     uniform_from_bits,
 )
 from mepe_utils.generation.measure import (
@@ -192,17 +193,31 @@ def test_a_token_that_would_repeat_a_trigram_is_ruled_out_and_seen_tokens_are_pe
 def test_hashed_noise_is_uniform_and_the_same_eagerly_and_compiled_by_xla():
     import tensorflow as tf
 
-    seed = tf.Variable([7, 3], dtype="int64")  # a variable, as a sampler's seed state is
-    eager = np.asarray(hashed_uniform(seed, 400, 500))
-    compiled = np.asarray(tf.function(lambda: hashed_uniform(seed, 400, 500), jit_compile=True)())
+    seed = tf.Variable([7, 3], dtype="int64")  # variables, as a sampler's seed state and row keys are
+    keys = tf.Variable(np.arange(400) * 2_654_435_761 % 2**32, dtype="int64")
+    eager = np.asarray(hashed_uniform(seed, keys, 500))
+    compiled = np.asarray(tf.function(lambda: hashed_uniform(seed, keys, 500), jit_compile=True)())
     assert np.array_equal(eager, compiled)
     assert eager.min() > 0.0 and eager.max() < 1.0
     counts = np.histogram(eager, bins=20, range=(0, 1))[0]
     assert np.abs(counts / eager.size - 0.05).max() < 0.002  # 200,000 draws: a few standard errors
-    next_step = np.asarray(hashed_uniform(np.array([7, 4]), 400, 500))
-    other_seed = np.asarray(hashed_uniform(np.array([8, 3]), 400, 500))
-    for other in (next_step, other_seed):
+    next_step = np.asarray(hashed_uniform(np.array([7, 4]), keys, 500))
+    other_seed = np.asarray(hashed_uniform(np.array([8, 3]), keys, 500))
+    other_keys = np.asarray(hashed_uniform(seed, keys + 1, 500))
+    for other in (next_step, other_seed, other_keys):
         assert abs(np.corrcoef(eager.ravel(), other.ravel())[0, 1]) < 0.01
+    rows = np.asarray(hashed_uniform(seed, np.array([5, 9, 5]), 500))
+    assert np.array_equal(rows[0], rows[2]) and not np.array_equal(rows[0], rows[1])  # a row's noise is its key's
+
+
+def test_row_keys_follow_the_prompt_not_its_neighbours():
+    keys = row_keys(["I failed.", "I failed.", "I lost my job."])
+    assert len(set(keys.tolist())) == 3  # a prompt's repeats (a reply's candidates) draw apart
+    assert row_keys(["I lost my job."])[0] == keys[2]  # the same key alone as after other prompts
+    assert np.array_equal(row_keys(["x", "y", "x"])[[0, 2]], row_keys(["x", "x"]))
+    sampler = NucleusSampler(seed=0, max_rows=2)
+    with pytest.raises(ValueError, match="3 rows in a batch; this sampler takes at most 2"):
+        sampler.set_keys(keys)
 
 
 def test_noise_from_the_extreme_bits_stays_strictly_inside_zero_and_one():
@@ -215,14 +230,17 @@ def test_noise_from_the_extreme_bits_stays_strictly_inside_zero_and_one():
 def test_nucleus_sampling_draws_the_renormalised_nucleus_among_the_top_k():
     rows = 40_000
     probabilities = np.tile(np.array([[0.15, 0.5, 0.05, 0.3]], np.float32), (rows, 1))
-    sampler = NucleusSampler(p=0.9, k=4, seed=1)  # the nucleus: 0.5, 0.3, then 0.15 (0.8 < 0.9 before it)
-    drawn = np.bincount(np.asarray(sampler.get_next_token(probabilities)), minlength=4) / rows
+
+    def counts(k):
+        sampler = NucleusSampler(p=0.9, k=k, seed=1, max_rows=rows)
+        return np.bincount(np.asarray(sampler.get_next_token(probabilities)), minlength=4)
+
+    drawn = counts(4) / rows  # the nucleus: 0.5, 0.3, then 0.15 (0.8 < 0.9 before it)
     assert drawn[2] == 0.0
     assert drawn[[1, 3, 0]] == pytest.approx(np.array([0.5, 0.3, 0.15]) / 0.95, abs=0.01)
-    two = np.bincount(np.asarray(NucleusSampler(p=0.9, k=2, seed=1).get_next_token(probabilities)), minlength=4)
+    two = counts(2)
     assert two[[0, 2]].sum() == 0 and two[1] / rows == pytest.approx(0.5 / 0.8, abs=0.01)
-    redrawn = np.bincount(np.asarray(NucleusSampler(p=0.9, k=4, seed=1).get_next_token(probabilities)), minlength=4)
-    assert np.array_equal(redrawn / rows, drawn)  # a seed draws the same tokens again
+    assert np.array_equal(counts(4) / rows, drawn)  # a seed draws the same tokens again
 
 
 def test_reply_metrics_on_hand_computed_cases():

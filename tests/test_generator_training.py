@@ -91,6 +91,19 @@ def test_best_of_k_keeps_the_written_reply_whose_measured_controls_come_closest(
 
 
 @pytest.mark.slow
+def test_a_sampled_reply_depends_on_its_prompt_and_seed_not_on_the_batch_around_it(tiny_generator, readers):
+    text_model, forward = readers
+    decoding = DecodingConfig(method="top_p", temperature=1.5, seed=0)
+    generator = T5Generator.load(tiny_generator, text_model, forward, decoding)
+    first, second = (generator.prompt(message, CALM) for message in MESSAGES[:2])
+    alone = generator.complete([second], seed=4)  # eager: the generator's first batch
+    together = generator.complete([first, first, second], seed=4)  # compiled, second in the third row
+    assert together[2] == alone[0]
+    assert generator.complete([second, first], seed=4)[0] == alone[0]
+    assert len({generator.complete([second], seed=seed)[0] for seed in range(6)}) > 1  # the seed still draws
+
+
+@pytest.mark.slow
 def test_a_generator_refuses_a_text_model_it_was_not_trained_with(tiny_generator, tiny_persona, readers):
     text_model, forward = readers
     other = replace(text_model.manifest, model_sha256="0" * 64)

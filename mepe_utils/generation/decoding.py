@@ -1,10 +1,12 @@
 """Decoding that does not collapse: greedy or seeded top-p sampling, with repetition kept out.
 
 Sampling is nucleus (top-p) sampling among the ``top_k`` most likely tokens, drawn by the
-Gumbel-max trick from :func:`hashed_uniform` noise: a counter-based hash of (seed, step, row,
+Gumbel-max trick from :func:`hashed_uniform` noise: a counter-based hash of (seed, step, row key,
 token) in integer arithmetic. The same seed gives the same reply whether the loop runs eagerly,
 traced or compiled by XLA (TensorFlow's own stateless generators give XLA-compiled code other
 numbers than the CPU kernels when the seed is a variable), so a reply can be written again.
+Each row's key is a hash of its prompt (:func:`row_keys`), so a reply depends on its prompt and
+seed only, not on which other prompts share its batch, and two messages never share their noise.
 
 A small T5 decoded greedily repeats itself ("I am sorry to hear that. I am sorry
 to hear that ...") and falls into a few templates. :class:`GuardedSampler` wraps
@@ -25,13 +27,17 @@ Example:
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
+import keras
 import keras_hub
 import numpy as np
 from keras import ops, random
 
 DECODING_METHODS = ("greedy", "top_p")
+ROWS_PER_BATCH = 64
+"""Replies decoded in one batch (:meth:`~mepe_utils.generation.t5.T5Generator.complete`)."""
 
 
 @dataclass(frozen=True)
@@ -95,26 +101,50 @@ def describe_decoding(config: DecodingConfig) -> str:
     return ", ".join(parts)
 
 
-HASH_MULTIPLIERS = (0x9E3779B9, 0x85EBCA6B, 0xC2B2AE35, 0x7FEB352D, 0x846CA68B)
+HASH_MULTIPLIERS = (0x9E3779B9, 0xCC9E2D51, 0x85EBCA6B, 0xC2B2AE35, 0x7FEB352D, 0x846CA68B)
 """Odd 32-bit constants of :func:`hashed_uniform` (the golden ratio's, MurmurHash3's and lowbias32's)."""
 
 
-def hashed_uniform(seed, rows: int, columns: int):
-    """(rows, columns) float32 noise in (0, 1): a hash of (seed, position) in uint32 arithmetic.
+def row_keys(prompts) -> np.ndarray:
+    """(N,) int64 sampling keys, one per prompt: the CRC-32 of the prompt and how often it came before.
+
+    A prompt's key does not depend on the other prompts around it, so its reply is the same
+    alone and in any batch; repeats of one prompt (a reply's candidates) get keys of their own.
+
+    Example:
+        >>> row_keys(["a", "a", "b"])  # three different keys; "b" alone gets the same as here
+    """
+    seen: dict[str, int] = {}
+    keys = []
+    for prompt in prompts:
+        seen[prompt] = seen.get(prompt, -1) + 1
+        keys.append(zlib.crc32(f"{seen[prompt]}\x00{prompt}".encode()))
+    return np.array(keys, np.int64)
+
+
+def as_uint32(values):
+    """Non-negative integers (any integer dtype) as uint32, modulo 2**32."""
+    return ops.cast(ops.mod(ops.cast(values, "int64"), 2**32), "uint32")
+
+
+def hashed_uniform(seed, keys, columns: int):
+    """(rows, columns) float32 noise in (0, 1): a hash of (seed, row key, column) in uint32 arithmetic.
 
     Integer operations give the same bits eagerly, traced, compiled by XLA and on every
     backend, which random number kernels do not promise.
 
     Args:
         seed: two non-negative integers (a ``keras.random.SeedGenerator``'s state).
-        rows, columns: the noise's shape.
+        keys: (rows,) non-negative integers, one per row: rows with equal keys get equal noise.
+        columns: the noise's width.
 
     Example:
-        >>> noise = hashed_uniform(ops.convert_to_tensor([7, 0]), 2, 64)  # the same numbers in any mode
+        >>> noise = hashed_uniform(ops.convert_to_tensor([7, 0]), ops.arange(2), 64)  # the same in any mode
     """
-    golden, murmur_1, murmur_2, lowbias_1, lowbias_2 = (np.uint32(m) for m in HASH_MULTIPLIERS)
-    seed = ops.cast(ops.mod(ops.cast(seed, "int64"), 2**32), "uint32")
-    x = ops.cast(ops.reshape(ops.arange(rows * columns), (rows, columns)), "uint32") * golden + seed[0] * murmur_1
+    golden, row_multiplier, murmur_1, murmur_2, lowbias_1, lowbias_2 = (np.uint32(m) for m in HASH_MULTIPLIERS)
+    seed, keys = as_uint32(seed), as_uint32(keys)
+    x = ops.cast(ops.arange(columns), "uint32")[None, :] * golden + keys[:, None] * row_multiplier
+    x = x + seed[0] * murmur_1
     x = ops.bitwise_xor(x, ops.right_shift(x, np.uint32(16))) * lowbias_1 + seed[1] * murmur_2
     x = ops.bitwise_xor(x, ops.right_shift(x, np.uint32(15))) * lowbias_2
     x = ops.bitwise_xor(x, ops.right_shift(x, np.uint32(16)))
@@ -144,27 +174,40 @@ class NucleusSampler(keras_hub.samplers.Sampler):
         p: the nucleus's probability mass.
         k: the tokens the nucleus is looked for among.
         seed: the seed of ``seed_generator``, whose state moves on by one per step.
+        max_rows: the largest batch it samples for (the length of ``keys``).
         **kwargs: ``temperature`` and the rest of ``keras_hub.samplers.Sampler``'s arguments.
+
+    Attributes:
+        keys: (max_rows,) each row's sampling key (:meth:`set_keys`; 0, 1, 2 ... until set).
     """
 
-    def __init__(self, p: float = 0.9, k: int = 64, seed: int | None = None, **kwargs):
+    def __init__(self, p: float = 0.9, k: int = 64, seed: int | None = None, max_rows: int = ROWS_PER_BATCH,
+                 **kwargs):  # fmt: skip
         super().__init__(**kwargs)
-        self.p, self.k, self.seed = p, k, seed
+        self.p, self.k, self.seed, self.max_rows = p, k, seed, max_rows
         self.seed_generator = random.SeedGenerator(seed)
+        self.keys = keras.Variable(np.arange(max_rows, dtype=np.int64), trainable=False, name="row_keys")
+
+    def set_keys(self, keys) -> None:
+        """Sets the rows' sampling keys for the next batch (at most ``max_rows``, e.g. :func:`row_keys`)."""
+        keys = np.asarray(keys, np.int64)
+        if len(keys) > self.max_rows:
+            raise ValueError(f"{len(keys)} rows in a batch; this sampler takes at most {self.max_rows}")
+        self.keys.assign(np.concatenate([keys, np.zeros(self.max_rows - len(keys), np.int64)]))
 
     def get_next_token(self, probabilities):
         k = min(self.k, ops.shape(probabilities)[1])
         top, indices = ops.top_k(probabilities, k=k, sorted=True)
         before = ops.cumsum(top, axis=-1) - top  # the mass of the likelier tokens
         in_nucleus = before < self.p  # the most likely token always
-        noise = hashed_uniform(self.seed_generator.next(), ops.shape(top)[0], k)
+        noise = hashed_uniform(self.seed_generator.next(), self.keys[: ops.shape(top)[0]], k)
         gumbel = -ops.log(-ops.log(noise))
         scores = ops.where(in_nucleus, ops.log(ops.maximum(top, 1e-30)) + gumbel, -1e30)
         chosen = ops.expand_dims(ops.argmax(scores, axis=-1), -1)
         return ops.squeeze(ops.take_along_axis(indices, chosen, axis=-1), axis=-1)
 
     def get_config(self):
-        return {**super().get_config(), "p": self.p, "k": self.k, "seed": self.seed}
+        return {**super().get_config(), "p": self.p, "k": self.k, "seed": self.seed, "max_rows": self.max_rows}
 
 
 def inner_sampler(config: DecodingConfig):

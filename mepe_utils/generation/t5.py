@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from mepe_utils import artifacts
-from mepe_utils.generation.decoding import REPLY_DECODING, DecodingConfig, GuardedSampler
+from mepe_utils.generation.decoding import REPLY_DECODING, ROWS_PER_BATCH, DecodingConfig, GuardedSampler, row_keys
 from mepe_utils.generation.measure import ControlMeter
 from mepe_utils.generation.prompt import PromptConfig, build_prompt
 from mepe_utils.generation.reply import Context, Reply, as_turns, latest_message
@@ -129,22 +129,27 @@ class T5Generator:
             exemplar = self.exemplars([latest_message(turns)])[0]
         return build_prompt(turns, controls, exemplar, self.prompt_config)
 
-    def complete(self, prompts: Sequence[str], seed: int = 0, batch_size: int = 64) -> list[str]:
-        """The T5's replies to ready prompts, in batches (a batch's sampling seeded by ``seed`` and its start).
+    def complete(self, prompts: Sequence[str], seed: int = 0) -> list[str]:
+        """The T5's replies to ready prompts, in batches of :data:`~mepe_utils.generation.decoding.ROWS_PER_BATCH`.
 
-        The generator's first batch is decoded eagerly and the later ones by KerasHub's
-        ``generate`` function compiled by XLA (the same replies for the same seed:
+        A sampled reply depends only on its prompt, ``seed`` and how often the same prompt came
+        before it in ``prompts`` (:func:`~mepe_utils.generation.decoding.row_keys`): the same
+        alone or in any batch. The generator's first batch is decoded eagerly and the later ones
+        by KerasHub's ``generate`` function compiled by XLA (the same replies for the same seed:
         :class:`~mepe_utils.generation.decoding.NucleusSampler`). A one-shot ``mepe demo``
         answers without compiling the decoding loop, which costs more than an eager reply
         (about 8 s against 1.6 s on a 2-core CPU); compiled, a reply takes less than half
         of the time the plain traced loop takes (KerasHub only compiles it on accelerators).
         """
+        sampled = self.decoding.method != "greedy"
+        keys = row_keys(prompts)
         replies = []
-        for start in range(0, len(prompts), batch_size):
-            if self.decoding.method != "greedy":
-                self.sampler.inner.seed_generator.state.assign([seed, start])
-            outputs = self.lm.generate(list(prompts[start : start + batch_size]),
-                                       max_length=self.decoding.max_new_tokens + 1)  # fmt: skip
+        for start in range(0, len(prompts), ROWS_PER_BATCH):
+            batch = list(prompts[start : start + ROWS_PER_BATCH])
+            if sampled:
+                self.sampler.inner.seed_generator.state.assign([seed, 0])
+                self.sampler.inner.set_keys(keys[start : start + len(batch)])
+            outputs = self.lm.generate(batch, max_length=self.decoding.max_new_tokens + 1)
             replies.extend(" ".join(str(text).split()) for text in outputs)
             if self.lm.run_eagerly:
                 self.lm.run_eagerly, self.lm.generate_function = False, None  # compiled from the next batch on
