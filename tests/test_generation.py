@@ -217,7 +217,7 @@ def test_row_keys_follow_the_prompt_not_its_neighbours():
     assert np.array_equal(row_keys(["x", "y", "x"])[[0, 2]], row_keys(["x", "x"]))
     sampler = NucleusSampler(seed=0, max_rows=2)
     with pytest.raises(ValueError, match="3 rows in a batch; this sampler takes at most 2"):
-        sampler.set_keys(keys)
+        sampler.start_batch(0, keys)
 
 
 def test_noise_from_the_extreme_bits_stays_strictly_inside_zero_and_one():

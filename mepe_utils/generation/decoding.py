@@ -178,7 +178,7 @@ class NucleusSampler(keras_hub.samplers.Sampler):
         **kwargs: ``temperature`` and the rest of ``keras_hub.samplers.Sampler``'s arguments.
 
     Attributes:
-        keys: (max_rows,) each row's sampling key (:meth:`set_keys`; 0, 1, 2 ... until set).
+        keys: (max_rows,) each row's sampling key (:meth:`start_batch`; 0, 1, 2 ... until set).
     """
 
     def __init__(self, p: float = 0.9, k: int = 64, seed: int | None = None, max_rows: int = ROWS_PER_BATCH,
@@ -188,11 +188,16 @@ class NucleusSampler(keras_hub.samplers.Sampler):
         self.seed_generator = random.SeedGenerator(seed)
         self.keys = keras.Variable(np.arange(max_rows, dtype=np.int64), trainable=False, name="row_keys")
 
-    def set_keys(self, keys) -> None:
-        """Sets the rows' sampling keys for the next batch (at most ``max_rows``, e.g. :func:`row_keys`)."""
+    def start_batch(self, seed: int, keys) -> None:
+        """Sets the next batch's draws: ``seed`` from its first step, and each row's key (e.g. :func:`row_keys`).
+
+        Raises:
+            ValueError: more keys than ``max_rows``.
+        """
         keys = np.asarray(keys, np.int64)
         if len(keys) > self.max_rows:
             raise ValueError(f"{len(keys)} rows in a batch; this sampler takes at most {self.max_rows}")
+        self.seed_generator.state.assign([seed, 0])
         self.keys.assign(np.concatenate([keys, np.zeros(self.max_rows - len(keys), np.int64)]))
 
     def get_next_token(self, probabilities):

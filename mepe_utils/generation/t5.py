@@ -147,8 +147,7 @@ class T5Generator:
         for start in range(0, len(prompts), ROWS_PER_BATCH):
             batch = list(prompts[start : start + ROWS_PER_BATCH])
             if sampled:
-                self.sampler.inner.seed_generator.state.assign([seed, 0])
-                self.sampler.inner.set_keys(keys[start : start + len(batch)])
+                self.sampler.inner.start_batch(seed, keys[start : start + len(batch)])
             outputs = self.lm.generate(batch, max_length=self.decoding.max_new_tokens + 1)
             replies.extend(" ".join(str(text).split()) for text in outputs)
             if self.lm.run_eagerly:
