@@ -16,6 +16,13 @@ Sources:
   the column ``text`` for texts, ``photo`` for photos (relative paths are read
   from the file's folder), both for ``analyze`` (either may be empty).
 
+Files are read as UTF-8, or as UTF-16 or UTF-32 when they start with that
+byte-order mark (Excel's "CSV UTF-8" starts with one too). A row or a ``.txt``
+file that is not valid text in its encoding, a CSV row with more fields than
+the header (a text holding a comma must be quoted) and a quote that is never
+closed each become an error record, not a wrong text. A folder's files that
+are not read (other kinds of file, subfolders) are named in one note on stderr.
+
 Example:
     >>> items = photo_items(["group.jpg", "holiday_photos/", "selfies.csv"])
     >>> [item.source for item in items][:2]
@@ -24,19 +31,33 @@ Example:
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+from mepe_utils.errors import MepeError
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".gif")
 TABLE_SUFFIXES = (".csv", ".jsonl")
 TEXT_COLUMN = "text"
 PHOTO_COLUMN = "photo"
 PROGRESS_AFTER_SECONDS = 3.0
 """A batch shows a progress bar (on stderr) once it has run this long."""
+BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16's: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+NOT_TEXT = "not UTF-8 text: save the file as UTF-8"
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 
 
 @dataclass
@@ -72,40 +93,105 @@ def is_table(path: str | Path) -> bool:
     return Path(path).suffix.lower() in TABLE_SUFFIXES
 
 
+def decode_file(data: bytes) -> str:
+    """A file's text: decoded by its byte-order mark (UTF-8, UTF-16, UTF-32), else as UTF-8.
+
+    A byte that is not UTF-8 is kept as a lone surrogate (``surrogateescape``), so one bad
+    line can be reported on its own (:func:`has_bad_bytes`).
+
+    Raises:
+        MepeError: the data starts with a UTF-16 or UTF-32 mark and is not valid in that encoding.
+    """
+    for mark, encoding in BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                name = encoding.removesuffix("-sig").upper()
+                raise MepeError(f"starts with a {name} byte-order mark but is not {name} text") from None
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def has_bad_bytes(text: str) -> bool:
+    """Whether :func:`decode_file` kept bytes that were not UTF-8 in ``text``."""
+    return _ESCAPED_BYTE.search(text) is not None
+
+
+def read_text_file(path: Path) -> tuple[str | None, str | None]:
+    """``(text, None)`` for a readable ``.txt`` file (surrounding whitespace removed), ``(None, why)`` otherwise."""
+    try:
+        text = decode_file(path.read_bytes())
+    except MepeError as error:
+        return None, str(error)
+    return (None, NOT_TEXT) if has_bad_bytes(text) else (text.strip(), None)
+
+
 def table_rows(path: Path) -> Iterator[tuple[str, dict | None, str | None]]:
     """``(source, row, problem)`` for each row of a CSV (with header) or JSONL file; ``row`` is None on a problem.
 
     Raises:
         FileNotFoundError: the file does not exist.
+        MepeError: the file starts with a UTF-16 or UTF-32 mark but is not valid in that encoding.
     """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    with path.open(newline="", encoding="utf-8") as handle:
-        if path.suffix.lower() == ".csv":
-            reader = csv.DictReader(handle)
-            for row in reader:
-                yield f"{path}:{reader.line_num}", row, None
+    try:
+        text = decode_file(path.read_bytes())
+    except MepeError as error:
+        raise MepeError(f"{path}: {error}") from None
+    if path.suffix.lower() == ".csv":
+        yield from _csv_rows(path, text)
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if has_bad_bytes(line):
+            yield f"{path}:{number}", None, NOT_TEXT
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield f"{path}:{number}", None, f"not a JSON object ({error.msg})"
+            continue
+        if isinstance(row, dict):
+            yield f"{path}:{number}", row, None
+        else:
+            yield f"{path}:{number}", None, "not a JSON object"
+
+
+def _csv_rows(path: Path, text: str) -> Iterator[tuple[str, dict | None, str | None]]:
+    """:func:`table_rows` of a CSV file's text (the source names the row's last line)."""
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+    while True:
+        first_line = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
             return
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield f"{path}:{number}", None, f"not a JSON object ({error.msg})"
-                continue
-            if isinstance(row, dict):
-                yield f"{path}:{number}", row, None
-            else:
-                yield f"{path}:{number}", None, "not a JSON object"
+        except csv.Error as error:
+            unclosed = "end of data" in str(error)
+            yield f"{path}:{first_line}", None, "a quote opened on this line is never closed" if unclosed else (
+                f"not a CSV row ({error})")  # fmt: skip
+            continue
+        source = f"{path}:{reader.line_num}"
+        if None in row:  # DictReader's key for the fields beyond the header's
+            fields = len(reader.fieldnames) + len(row[None])
+            yield source, None, (f"{fields} fields where the header has {len(reader.fieldnames)}: put a text that "
+                                 "holds a comma in double quotes")  # fmt: skip
+        elif any(isinstance(value, str) and has_bad_bytes(value) for value in row.values()):
+            yield source, None, NOT_TEXT
+        else:
+            yield source, row, None
 
 
-def _cell(row: dict, column: str) -> str | None:
-    """The row's non-empty value in ``column`` as a str, else None."""
-    value = row.get(column)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return value if isinstance(value, str) else str(value)
+def _cells(row: dict | None, columns: Sequence[str]) -> tuple[list[str | None], str | None]:
+    """The row's non-empty texts in ``columns`` (None where empty or missing), and the problem when one
+    holds something other than a string (a JSON number, list or object)."""
+    values = [None if row is None else row.get(column) for column in columns]
+    for column, value in zip(columns, values):
+        if value is not None and not isinstance(value, str):
+            return [None] * len(columns), f"'{column}' is not a string: {json.dumps(value)[:40]}"
+    return [value if value and value.strip() else None for value in values], None
 
 
 def _photo_path(value: str, table: Path) -> Path:
@@ -113,9 +199,16 @@ def _photo_path(value: str, table: Path) -> Path:
     return path if path.is_absolute() else table.parent / path
 
 
-def _folder(path: Path, suffixes: Sequence[str]) -> list[Path]:
-    """The files of ``path`` (not recursive) with one of ``suffixes``, sorted by name."""
-    return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+def _folder(path: Path, suffixes: Sequence[str], kinds: str) -> list[Path]:
+    """The files of ``path`` with one of ``suffixes``, sorted by name; the rest (subfolders and other
+    files, hidden ones aside) is named in one note on stderr, so nothing is left out unsaid."""
+    entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+    kept = [p for p in entries if p.is_file() and p.suffix.lower() in suffixes]
+    skipped = [p.name + ("/" if p.is_dir() else "") for p in entries if p not in kept]
+    if skipped:
+        shown = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+        print(f"note: {path}: reads {kinds} only (not subfolders); left out: {shown}", file=sys.stderr)
+    return kept
 
 
 def text_items(texts: Sequence[str] = (), sources: Sequence[str] = ()) -> list[BatchItem]:
@@ -127,13 +220,16 @@ def text_items(texts: Sequence[str] = (), sources: Sequence[str] = ()) -> list[B
     items = [BatchItem(f"argument {number}", text=text) for number, text in enumerate(texts, start=1)]
     for source in map(Path, sources):
         if source.is_dir():
-            items += [BatchItem(str(p), text=p.read_text(encoding="utf-8", errors="replace")) for p in
-                      _folder(source, (".txt",))]  # fmt: skip
+            for path in _folder(source, (".txt",), ".txt files"):
+                text, problem = read_text_file(path)
+                items.append(BatchItem(str(path), text=text, error=problem))
         elif is_table(source):
             for where, row, problem in table_rows(source):
-                if problem is None and row is not None and TEXT_COLUMN not in row:
+                if problem is None and TEXT_COLUMN not in row:
                     problem = f"no '{TEXT_COLUMN}' column"
-                items.append(BatchItem(where, text=None if problem else str(row[TEXT_COLUMN] or ""), error=problem))
+                (text,), wrong_type = _cells(row, [TEXT_COLUMN])
+                problem = problem or wrong_type
+                items.append(BatchItem(where, text=None if problem else text or "", error=problem))
         else:
             raise FileNotFoundError(f"{source}: not a folder or a .csv/.jsonl file")
     return items
@@ -147,11 +243,12 @@ def photo_items(paths: Sequence[str]) -> list[BatchItem]:
     items = []
     for path in map(Path, paths):
         if path.is_dir():
-            photos = _folder(path, PHOTO_SUFFIXES)
+            photos = _folder(path, PHOTO_SUFFIXES, "photos")
             items += [BatchItem(str(p), photo=p) for p in photos] or [BatchItem(str(path), error="no photos in folder")]
         elif is_table(path):
             for where, row, problem in table_rows(path):
-                value = _cell(row, PHOTO_COLUMN) if row is not None else None
+                (value,), wrong_type = _cells(row, [PHOTO_COLUMN])
+                problem = problem or wrong_type
                 if problem is None and value is None:
                     problem = f"no '{PHOTO_COLUMN}' in this row"
                 items.append(BatchItem(where, photo=_photo_path(value, path) if value else None, error=problem))
@@ -163,24 +260,30 @@ def photo_items(paths: Sequence[str]) -> list[BatchItem]:
 def analyze_items(source: str | Path) -> list[BatchItem]:
     """What ``mepe analyze --batch`` reads: rows of a CSV/JSONL file, or a folder's photos and texts.
 
+    An empty text beside a photo (an empty cell, an empty ``.txt``) is a missing text: the photo is
+    read alone.
+
     Raises:
         FileNotFoundError: ``source`` does not exist, or is neither a folder nor a CSV/JSONL file.
     """
     source = Path(source)
     if source.is_dir():
-        photos = {p.stem: p for p in _folder(source, PHOTO_SUFFIXES)}
-        texts = {p.stem: p for p in _folder(source, (".txt",))}
+        files = _folder(source, (*PHOTO_SUFFIXES, ".txt"), "photos and .txt files")
+        photos = {p.stem: p for p in files if p.suffix.lower() != ".txt"}
+        texts = {p.stem: p for p in files if p.suffix.lower() == ".txt"}
         items = []
         for stem in sorted(set(photos) | set(texts)):
-            text = texts[stem].read_text(encoding="utf-8", errors="replace") if stem in texts else None
-            items.append(BatchItem(str(photos.get(stem) or texts[stem]), text=text, photo=photos.get(stem)))
+            text, problem = read_text_file(texts[stem]) if stem in texts else (None, None)
+            photo = photos.get(stem)
+            text = None if photo and not text else text
+            items.append(BatchItem(str(photo or texts[stem]), text=text, photo=photo, error=problem))
         return items or [BatchItem(str(source), error="no photos or .txt files in folder")]
     if not is_table(source):
         raise FileNotFoundError(f"{source}: not a folder or a .csv/.jsonl file")
     items = []
     for where, row, problem in table_rows(source):
-        text = _cell(row, TEXT_COLUMN) if row is not None else None
-        photo = _cell(row, PHOTO_COLUMN) if row is not None else None
+        (text, photo), wrong_type = _cells(row, [TEXT_COLUMN, PHOTO_COLUMN])
+        problem = problem or wrong_type
         if problem is None and text is None and photo is None:
             problem = f"neither '{TEXT_COLUMN}' nor '{PHOTO_COLUMN}' in this row"
         items.append(BatchItem(where, text=text, photo=_photo_path(photo, source) if photo else None, error=problem))

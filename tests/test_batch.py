@@ -1,13 +1,15 @@
 """Batches: folders and CSV/JSONL files as inputs, one record per item, bad items as error records."""
 
+import codecs
 import json
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from mepe_utils.batch import analyze_items, photo_items, report, text_items
+from mepe_utils.batch import NOT_TEXT, analyze_items, photo_items, report, text_items
 from mepe_utils.cli import main
+from mepe_utils.errors import MepeError
 
 
 @pytest.fixture
@@ -77,6 +79,53 @@ def test_analyze_items_pair_a_folders_photos_with_their_texts(inputs):
     assert rows[0].text == "i love this so much !" and rows[1].text is None
 
 
+def test_a_row_that_is_not_utf8_is_an_error_of_its_own_and_a_byte_order_mark_is_read(tmp_path):
+    (tmp_path / "latin1.csv").write_bytes("text\ni feel fine\nje suis tr\xe8s fatigu\xe9\nall good\n".encode("latin-1"))
+    items = text_items([], [str(tmp_path / "latin1.csv")])
+    assert [item.text for item in items] == ["i feel fine", None, "all good"]
+    assert items[1].error == NOT_TEXT and items[1].source.endswith("latin1.csv:3")
+    (tmp_path / "rows.jsonl").write_bytes(b'{"text": "ok"}\n{"text": "caf\xe9"}\n{"text": 42}\n')
+    items = text_items([], [str(tmp_path / "rows.jsonl")])
+    assert [item.error for item in items] == [None, NOT_TEXT, "'text' is not a string: 42"]
+    (tmp_path / "excel.csv").write_bytes(codecs.BOM_UTF8 + b"text,photo\ni am thrilled,\n")
+    assert [item.text for item in text_items([], [str(tmp_path / "excel.csv")])] == ["i am thrilled"]
+    (tmp_path / "utf16.csv").write_bytes("text\nich bin froh\n".encode("utf-16"))
+    assert [item.text for item in text_items([], [str(tmp_path / "utf16.csv")])] == ["ich bin froh"]
+    (tmp_path / "broken16.csv").write_bytes(codecs.BOM_UTF16_LE + b"t\x00e\x00x")
+    with pytest.raises(MepeError, match="broken16.csv: starts with a UTF-16 byte-order mark but is not UTF-16 text"):
+        text_items([], [str(tmp_path / "broken16.csv")])
+
+
+def test_a_folders_text_files_are_read_by_their_encoding_and_a_bad_one_is_named(tmp_path):
+    (tmp_path / "a.txt").write_bytes("I am so angry at my brother\n".encode("utf-16"))
+    (tmp_path / "b.txt").write_bytes("tr\xe8s fatigu\xe9".encode("latin-1"))
+    (tmp_path / "c.txt").write_text("  plain words\n\n")
+    items = text_items([], [str(tmp_path)])
+    assert [(item.text, item.error) for item in items] == [
+        ("I am so angry at my brother", None), (None, NOT_TEXT), ("plain words", None)
+    ]  # fmt: skip
+
+
+def test_a_csv_row_with_more_fields_than_the_header_or_an_unclosed_quote_is_an_error_not_a_cut_text(tmp_path):
+    (tmp_path / "one.csv").write_text("text\nI'm okay, I guess.\n\"I'm okay, I guess.\"\nfine\n")
+    items = text_items([], [str(tmp_path / "one.csv")])
+    assert items[0].text is None and items[0].error.startswith("2 fields where the header has 1: put a text")
+    assert [item.text for item in items[1:]] == ["I'm okay, I guess.", "fine"]
+    (tmp_path / "open.csv").write_text('text\nfine\n"this quote is never closed\nand eats\nthe rest\n')
+    items = text_items([], [str(tmp_path / "open.csv")])
+    assert [item.text for item in items] == ["fine", None]
+    assert items[1].source.endswith("open.csv:3") and items[1].error == "a quote opened on this line is never closed"
+
+
+def test_an_empty_text_beside_a_photo_is_a_missing_text_in_folders_and_tables(inputs):
+    (inputs / "photos" / "astronaut.txt").write_text("\n")
+    (inputs / "photos" / "blank.txt").write_text("")
+    pairs = {item.source.split("/")[-1]: (item.text, item.photo and item.photo.name, item.error)
+             for item in analyze_items(inputs / "photos")}  # fmt: skip
+    assert pairs["astronaut.jpg"] == (None, "astronaut.jpg", None)  # the photo is read alone
+    assert pairs["blank.txt"] == ("", None, None)  # nothing else to read: reading it names the empty text
+
+
 def test_report_writes_jsonl_atomically_or_prints_json(tmp_path, capsys):
     records = [{"source": "a", "x": 1}, {"source": "b", "error": "bad"}]
     assert report(records, tmp_path / "out.jsonl", as_json=False)
@@ -114,7 +163,9 @@ def test_predict_face_reads_a_folder_and_a_list_and_records_each_bad_photo(tiny_
     assert [r.get("found") for r in records] == [True, False, True, None, None, None]
     assert records[2]["photo"] == str(inputs / "photos" / "astronaut.jpg")
     assert records[3]["error"].endswith("missing.jpg: no such file")
-    assert captured.err.count("\n") == 3 and "rows.jsonl:2: " in captured.err
+    assert captured.err.count("error: ") == 3 and "rows.jsonl:2: " in captured.err
+    assert f"note: {inputs / 'photos'}: reads photos only (not subfolders); left out: alone.txt, astronaut.txt, " \
+           "notes.md" in captured.err  # fmt: skip
 
 
 def test_analyze_batch_reads_each_row_and_keeps_going_past_a_bad_one(engine_models, inputs, capsys):
