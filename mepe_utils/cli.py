@@ -360,6 +360,27 @@ def bench_fusion_command(args) -> int:
     return 0
 
 
+def _check_arguments_early(args) -> None:
+    """Names a bad ``--text``, ``--photo`` or ``--output`` in one line before any model loads (seconds).
+
+    Raises:
+        TextInputError: ``--text`` is empty or whitespace only.
+        FileNotFoundError, IsADirectoryError: ``--photo`` is not a file, ``--output`` is a folder.
+    """
+    from mepe_utils.errors import TextInputError
+    from mepe_utils.predictors.text import text_problem
+
+    text, photo, output = (getattr(args, name, None) for name in ("text", "photo", "output"))
+    if text is not None and text_problem(text):
+        raise TextInputError(f"--text: {text_problem(text)}")
+    if photo and Path(photo).is_dir():
+        raise IsADirectoryError(f"--photo {photo}: a folder, not a photo (analyze --batch reads folders)")
+    if photo and not Path(photo).exists():
+        raise FileNotFoundError(f"--photo {photo}: no such file")
+    if output and Path(output).is_dir():
+        raise IsADirectoryError(f"--output {output}: a folder; give a file, such as {Path(output) / 'records.jsonl'}")
+
+
 def _configure_analyze(parser):
     parser.add_argument("--text", help="what the person wrote")
     parser.add_argument("--photo", help="a photo of the person")
@@ -379,6 +400,7 @@ def analyze_command(args) -> int:
     from mepe_utils.persona.engine import PersonaEngine, format_persona_reading, persona_record
     from mepe_utils.safety.messages import CRISIS_MESSAGE
 
+    _check_arguments_early(args)
     engine = PersonaEngine.load(**_engine_models(args))
     if args.batch:
         return _analyze_batch(engine, args)
@@ -394,7 +416,8 @@ def analyze_command(args) -> int:
     if args.json:
         print(json.dumps(record, indent=1))
         return 0
-    print(format_persona_reading(reading, engine.policy.reasons() if args.explain else None))
+    explained = (engine.policy.reasons(), engine.reader.thresholds) if args.explain else (None, None)
+    print(format_persona_reading(reading, *explained))
     if crisis.crisis:
         print(f"Safety:  crisis language ({crisis.found()}); MEPE answers with the crisis message, not a reply:")
         print(f"  {CRISIS_MESSAGE}")
@@ -677,6 +700,7 @@ def predict_text_command(args) -> int:
     from mepe_utils.predictors.report import format_text_readings, reading_record
     from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel, text_problem
 
+    _check_arguments_early(args)
     items = text_items(args.texts, args.file)
     if not items:
         raise TextInputError("no texts given: pass TEXT arguments or --file SOURCE")
@@ -721,6 +745,7 @@ def predict_face_command(args) -> int:
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotionModel
     from mepe_utils.predictors.report import format_face_readings, reading_record
 
+    _check_arguments_early(args)
     items = photo_items(args.paths)
     model = FaceEmotionModel.load(args.model or SHIPPED_FACE_MODEL, detector=args.detector)
     outcomes = read_each(items, f"reading {len(items)} photos",
@@ -873,7 +898,7 @@ def _configure_demo(parser):
     photo.add_argument("--photo", help="a photo of the person (default: scikit-image's astronaut portrait)")
     photo.add_argument("--no-photo", action="store_true", help="read the words alone (the face is a missing signal)")
     parser.add_argument("--generator", choices=BACKENDS, default="t5", help="who writes the reply [t5]")
-    parser.add_argument("--seed", type=int, default=0, help="the reply's sampling seed [0]")
+    parser.add_argument("--seed", type=int, help="the sampled reply's seed [0]; not with --greedy or retrieval")
     parser.add_argument("--greedy", action="store_true", help="greedy decoding instead of the default sampling")
     parser.add_argument("--json", action="store_true", help="print persona, controls, weights and reply as JSON")
     parser.add_argument("--generator-model", help="MEPE saved generator (default: assets/models/generator)")
@@ -886,11 +911,14 @@ def demo_command(args) -> int:
     from mepe_utils.generation.decoding import DecodingConfig
     from mepe_utils.pipeline import format_response, response_record
 
+    if args.seed is not None and (args.greedy or args.generator == "retrieval"):
+        raise MepeError("--seed picks a sampled reply: greedy decoding and retrieval have no randomness to seed")
+    _check_arguments_early(args)
     decoding = DecodingConfig(method="greedy") if args.greedy else None
     response = run_demo(
         text=args.text, photo=NO_PHOTO if args.no_photo else Path(args.photo) if args.photo else None,
         backend=args.generator,
-        generator_model=args.generator_model, decoding=decoding, seed=args.seed, **_engine_models(args),
+        generator_model=args.generator_model, decoding=decoding, seed=args.seed or 0, **_engine_models(args),
     )  # fmt: skip
     if args.json:
         print(json.dumps(response_record(response), indent=1))

@@ -139,8 +139,12 @@ def format_response(response: MepeResponse) -> str:
         "Derived Control Signals:",
         "  " + " | ".join(f"{display_name(name)} {decision.value}" for name, decision in decisions.items()),
         f"  modality weights: {weights}{missing}",
-        "Generated Response:",
     ]
+    if response.safety.crisis.crisis:
+        lines.append(
+            "  (not used: the words hold crisis language, so the fixed crisis message answers, whatever the persona)"
+        )
+    lines.append("Generated Response:")
     reply = response.reply
     if reply is None:
         lines.append("  (no words to answer: a reply needs the person's text)")

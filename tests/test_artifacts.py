@@ -175,3 +175,12 @@ def test_a_manifest_naming_a_foreign_layer_module_is_refused(tiny_text_model_dir
     (copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ModelFileError, match="layer module 'os' outside mepe_utils"):
         artifacts.load_model(copy)
+
+
+def test_an_atomic_write_that_fails_leaves_no_temporary_file(tmp_path):
+    (tmp_path / "out").mkdir()
+    with pytest.raises(IsADirectoryError):
+        artifacts.write_text_atomic(tmp_path / "out", "x")  # the rename onto a folder fails
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and not any((tmp_path / "out").iterdir())
+    artifacts.write_text_atomic(tmp_path / "out.txt", "x")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "out.txt"]

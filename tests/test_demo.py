@@ -46,7 +46,8 @@ def test_demo_reads_the_default_sentence_and_photo_and_answers_under_the_control
     assert reply.prompt.startswith("empathy=") and DEFAULT_TEXT in reply.prompt
     assert main(["demo", *models]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("fused: ") and "weights:   text" in out and DEFAULT_TEXT[:40] in out and "face (" in out
+    assert out.startswith("fused: ") and "weights:   text" in out and DEFAULT_TEXT[:40] in out
+    assert "face:      the given image: 1 face, largest first\n  1/1 (" in out and "<- fused" not in out
     lines = out.strip().splitlines()
     persona = lines[lines.index("Detected Persona:") + 1]
     controls = lines[lines.index("Derived Control Signals:") + 1]
@@ -85,6 +86,8 @@ def test_analyze_explains_each_control_and_writes_persona_and_controls_as_json(e
     assert main(["analyze", "--text", "i love this so much !", "--explain", *engine_models]) == 0
     out = capsys.readouterr().out
     assert "why each control:" in out and "<-" in out and "missing:   face" in out
+    stress = next(line for line in out.splitlines() if line.strip().startswith("stress "))
+    assert stress.endswith(" <= High)") and "(Low < 0." in stress  # the level's cut points beside the score
     assert main(["analyze", "--text", "i love this so much !", "--json", *engine_models]) == 0
     record = json.loads(capsys.readouterr().out)
     traits, decisions = record["persona"]["traits"], record["controls"]["decisions"]
@@ -132,7 +135,41 @@ def test_crisis_language_gets_the_crisis_message_instead_of_a_reply(models, engi
     assert main(["demo", "--text", "i want to kill myself tonight", "--no-photo", *models]) == 0
     out = capsys.readouterr().out
     assert "Safety: crisis language (suicide: 'kill myself')" in out and "(crisis_message: a fixed text" in out
+    assert "  (not used: the words hold crisis language, so the fixed crisis message answers" in out
     assert main(["analyze", "--text", "i want to kill myself tonight", *engine_models]) == 0
     assert "Safety:  crisis language" in capsys.readouterr().out
     assert main(["analyze", "--text", "my dog died yesterday", "--json", *engine_models]) == 0
     assert json.loads(capsys.readouterr().out)["safety"] == {"crisis": False, "matched": []}
+
+
+def test_a_bad_photo_text_or_output_is_named_before_any_model_loads(tmp_path, capsys):
+    absent = ["--text-model", str(tmp_path / "no-model")]  # loading it would fail: the check comes first
+    assert main(["demo", "--photo", str(tmp_path / "nope.jpg"), *absent]) == 2
+    assert capsys.readouterr().err.strip() == f"error: --photo {tmp_path / 'nope.jpg'}: no such file"
+    assert main(["analyze", "--text", "hi", "--photo", str(tmp_path), *absent]) == 2
+    assert "a folder, not a photo" in capsys.readouterr().err
+    assert main(["demo", "--text", " \n", *absent]) == 2
+    assert capsys.readouterr().err.strip() == "error: --text: the text is empty or whitespace only"
+    assert main(["predict-text", "hi", "--output", str(tmp_path), "--model", str(tmp_path / "no-model")]) == 2
+    assert f"--output {tmp_path}: a folder; give a file" in capsys.readouterr().err
+
+
+def test_a_seed_with_greedy_decoding_or_retrieval_is_refused(tmp_path, capsys):
+    for flags in (["--greedy"], ["--generator", "retrieval"]):
+        assert main(["demo", "--seed", "2", *flags, "--text-model", str(tmp_path / "no-model")]) == 2
+        assert "--seed picks a sampled reply" in capsys.readouterr().err
+
+
+def test_the_fused_reading_lists_a_photos_faces_once_and_marks_the_fused_one():
+    from mepe_utils.labels import FER_LABELS
+    from mepe_utils.predictors.face import FaceEmotion, FaceReading
+    from mepe_utils.predictors.fusion import FusedEmotion
+    from mepe_utils.predictors.report import format_fused_reading
+
+    probabilities = {name: 1 / 7 for name in FER_LABELS}
+    faces = [FaceReading((10 * k, 0, 50 - k, 50 - k), None, 0.9, probabilities, "happy", np.zeros(4)) for k in range(3)]
+    reading = FusedEmotion(probabilities, "happy", 0.4, [], np.zeros(4), None, FaceEmotion("group.jpg", faces), 1)
+    lines = format_fused_reading(reading).splitlines()
+    assert lines[3] == "face:      group.jpg: 3 faces, largest first"
+    assert [line.split()[0] for line in lines[4:]] == ["1/3", "2/3", "3/3"] and lines[5].endswith("<- fused")
+    assert sum("<- fused" in line for line in lines) == 1 and sum("group.jpg" in line for line in lines) == 1

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,13 +95,19 @@ class PersonaEngine:
         self.fusion.close()
 
 
-def format_persona_reading(reading: PersonaReading, reasons: dict[str, str] | None = None) -> str:
+def format_persona_reading(
+    reading: PersonaReading,
+    reasons: dict[str, str] | None = None,
+    thresholds: Mapping[str, tuple[float, float]] | None = None,
+) -> str:
     """The fused reading, then the persona and the controls in the mission's two-line form.
 
     Args:
         reading: what :meth:`PersonaEngine.analyze` returned.
         reasons: rule name -> reason (:meth:`Policy.reasons`); when given, the explanation follows:
             each trait's score and, per control, the rules that set it and why.
+        thresholds: trait -> its two level thresholds (:attr:`PersonaReader.thresholds`), shown beside
+            each score in the explanation (a score's level depends on where they fall, not on 0.5).
     """
     traits = reading.persona.traits
     decisions = reading.controls.decisions
@@ -111,7 +118,12 @@ def format_persona_reading(reading: PersonaReading, reasons: dict[str, str] | No
     ]
     if reasons is not None:
         lines.append("trait scores (0-1; levels from terciles over ESConv seekers):")
-        lines += [f"  {name:21s} {trait.score:.2f}  {trait.level}" for name, trait in traits.items()]
+        for name, trait in traits.items():
+            cuts = ""
+            if thresholds is not None:
+                low, high = thresholds[name]
+                cuts = f"  (Low < {low:.2f} <= Medium < {high:.2f} <= High)"
+            lines.append(f"  {name:21s} {trait.score:.2f}  {trait.level:6s}{cuts}".rstrip())
         lines.append("why each control:")
         for line, decision in zip(reading.controls.explain().splitlines(), decisions.values()):
             lines.append(f"  {line}")

@@ -57,10 +57,22 @@ def format_fused_reading(reading: FusedEmotion, top: int = 3) -> str:
     if reading.text is not None:
         lines.append("text " + format_text_readings([reading.text], top))
     if reading.face is not None:
-        lines.append("face " + format_face_readings([reading.face], top))
-        if reading.fused_face is not None and len(reading.face.faces) > 1:
-            lines.append(f"fused:     face {reading.fused_face + 1} of {len(reading.face.faces)} (largest first)")
+        lines += _photo_lines(reading.face, reading.fused_face, top)
     return "\n".join(lines)
+
+
+def _photo_lines(reading: FaceEmotion, fused: int | None, top: int) -> list[str]:
+    """The photo once, then each face (largest first) on its own line, the fused one marked."""
+    photo = "the given image" if reading.source.startswith("<") else reading.source
+    if not reading.found:
+        return [f"face:      no face found in {photo}"]
+    count = len(reading.faces)
+    lines = [f"face:      {photo}: {count} face{'s' if count > 1 else ''}, largest first"]
+    for number, face in enumerate(reading.faces):
+        score = f" score {face.detector_score:.2f}" if face.detector_score is not None else ""
+        mark = "  <- fused" if number == fused and count > 1 else ""
+        lines.append(f"  {number + 1}/{count} {face.box}{score}  {_top(face.probabilities, top)}{mark}")
+    return lines
 
 
 def fused_record(reading: FusedEmotion, embedding: bool = False) -> dict:
