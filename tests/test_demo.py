@@ -80,6 +80,10 @@ def test_sampled_replies_repeat_with_their_seed(models, capsys):
         assert main(["demo", "--text", "i failed my exam", "--seed", str(seed), "--json", *models]) == 0
         replies.append(json.loads(capsys.readouterr().out)["reply"]["text"])
     assert replies[0] == replies[1]
+    assert main(["demo", "--text", "i failed my exam", "--seed", "3", "--json", *models]) == 0
+    assert json.loads(capsys.readouterr().out)["reply"]["seed"] == 3  # the record tells how to draw it again
+    assert main(["demo", "--text", "i failed my exam", "--greedy", "--json", *models]) == 0
+    assert json.loads(capsys.readouterr().out)["reply"]["seed"] is None
 
 
 def test_analyze_explains_each_control_and_writes_persona_and_controls_as_json(engine_models, capsys):

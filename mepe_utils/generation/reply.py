@@ -33,6 +33,8 @@ class Reply:
         controls_requested: the control values it was asked to follow.
         controls_measured: the control values measured on it (:mod:`mepe_utils.generation.measure`).
         prompt: what the generator read (the T5's prompt; the retrieved row for retrieval).
+        seed: the sampling seed that drew it; None when nothing was drawn (greedy decoding,
+            retrieval, a fixed text), so a record tells how to write the same reply again.
     """
 
     text: str
@@ -40,6 +42,7 @@ class Reply:
     controls_requested: dict[str, str]
     controls_measured: dict[str, str]
     prompt: str = ""
+    seed: int | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -201,4 +201,5 @@ class T5Generator:
         prompt = self.prompt(context, controls)
         texts, scores = self.answer([prompt], [controls], seed=seed)
         measured = self.meter.levels(scores)[0] if texts[0] else {}
-        return Reply(texts[0], self.name, dict(controls), measured, prompt)
+        drawn = seed if self.decoding.method != "greedy" else None
+        return Reply(texts[0], self.name, dict(controls), measured, prompt, drawn)
