@@ -129,9 +129,13 @@ def read_text_file(path: Path) -> tuple[str | None, str | None]:
 def table_rows(path: Path) -> Iterator[tuple[str, dict | None, str | None]]:
     """``(source, row, problem)`` for each row of a CSV (with header) or JSONL file; ``row`` is None on a problem.
 
+    A file without rows gives one problem of its own. Texts are checked where they are used
+    (:func:`_cells`): a byte that is not UTF-8 in a column no one reads does not matter.
+
     Raises:
         FileNotFoundError: the file does not exist.
-        MepeError: the file starts with a UTF-16 or UTF-32 mark but is not valid in that encoding.
+        MepeError: the file starts with a UTF-16 or UTF-32 mark but is not valid in that encoding,
+            or a CSV header is not UTF-8 text.
     """
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
@@ -139,58 +143,93 @@ def table_rows(path: Path) -> Iterator[tuple[str, dict | None, str | None]]:
         text = decode_file(path.read_bytes())
     except MepeError as error:
         raise MepeError(f"{path}: {error}") from None
-    if path.suffix.lower() == ".csv":
-        yield from _csv_rows(path, text)
-        return
-    for number, line in enumerate(text.splitlines(), start=1):
+    lines = io.StringIO(text, newline="").readlines()  # \n, \r\n or \r only: JSON strings may hold U+2028
+    rows = _csv_rows(path, lines) if path.suffix.lower() == ".csv" else _jsonl_rows(path, lines)
+    empty = True
+    for row in rows:
+        empty = False
+        yield row
+    if empty:
+        yield str(path), None, "no rows in this file"
+
+
+def _jsonl_rows(path: Path, lines: list[str]) -> Iterator[tuple[str, dict | None, str | None]]:
+    """:func:`table_rows` of a JSONL file's lines (blank lines skipped)."""
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
-            continue
-        if has_bad_bytes(line):
-            yield f"{path}:{number}", None, NOT_TEXT
             continue
         try:
             row = json.loads(line)
         except json.JSONDecodeError as error:
             yield f"{path}:{number}", None, f"not a JSON object ({error.msg})"
             continue
-        if isinstance(row, dict):
-            yield f"{path}:{number}", row, None
-        else:
-            yield f"{path}:{number}", None, "not a JSON object"
+        yield (
+            (f"{path}:{number}", row, None)
+            if isinstance(row, dict)
+            else (f"{path}:{number}", None, "not a JSON object")
+        )
 
 
-def _csv_rows(path: Path, text: str) -> Iterator[tuple[str, dict | None, str | None]]:
-    """:func:`table_rows` of a CSV file's text (the source names the row's last line)."""
-    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
+def _csv_rows(path: Path, lines: list[str]) -> Iterator[tuple[str, dict | None, str | None]]:
+    """:func:`table_rows` of a CSV file's lines: the source names a row's last line, or the line of the
+    quote that is never closed. Parsed as spreadsheets do (``"Fine" is what I say`` reads as
+    ``Fine is what I say``); a quote left open, which swallows the rest of the file, is an error."""
+    reader = csv.reader(lines)
+    header, last = None, None
     while True:
         first_line = reader.line_num + 1
         try:
-            row = next(reader)
+            fields = next(reader)
         except StopIteration:
-            return
-        except csv.Error as error:
-            unclosed = "end of data" in str(error)
-            yield f"{path}:{first_line}", None, "a quote opened on this line is never closed" if unclosed else (
-                f"not a CSV row ({error})")  # fmt: skip
+            break
+        except csv.Error as error:  # a NUL byte, a field over the size limit
+            yield f"{path}:{first_line}", None, f"not a CSV row ({error})"
             continue
+        if not fields:  # a blank line
+            continue
+        if header is None:
+            if any(has_bad_bytes(name) for name in fields):
+                raise MepeError(f"{path}:{first_line}: the header is {NOT_TEXT}")
+            header = fields
+            continue
+        if last is not None:
+            yield last[1]
         source = f"{path}:{reader.line_num}"
-        if None in row:  # DictReader's key for the fields beyond the header's
-            fields = len(reader.fieldnames) + len(row[None])
-            yield source, None, (f"{fields} fields where the header has {len(reader.fieldnames)}: put a text that "
-                                 "holds a comma in double quotes")  # fmt: skip
-        elif any(isinstance(value, str) and has_bad_bytes(value) for value in row.values()):
-            yield source, None, NOT_TEXT
+        if len(fields) > len(header):
+            problem = (
+                f"{len(fields)} fields where the header has {len(header)}: put a text that holds a comma in quotes"
+            )
+            last = first_line, (source, None, problem)
         else:
-            yield source, row, None
+            last = first_line, (source, dict(zip(header, fields + [None] * (len(header) - len(fields)))), None)
+    if last is not None:
+        first_line, row = last
+        yield (
+            (f"{path}:{first_line}", None, "a quote opened on this line is never closed")
+            if _quote_left_open(lines[first_line - 1 :])
+            else row
+        )
+
+
+def _quote_left_open(lines: list[str]) -> bool:
+    """Whether the CSV row starting at ``lines[0]`` opens a quote that the file never closes."""
+    try:
+        for _ in csv.reader(lines, strict=True):
+            pass
+    except csv.Error as error:
+        return "end of data" in str(error)
+    return False
 
 
 def _cells(row: dict | None, columns: Sequence[str]) -> tuple[list[str | None], str | None]:
     """The row's non-empty texts in ``columns`` (None where empty or missing), and the problem when one
-    holds something other than a string (a JSON number, list or object)."""
+    holds something other than a string (a JSON number, list or object) or bytes that are not UTF-8."""
     values = [None if row is None else row.get(column) for column in columns]
     for column, value in zip(columns, values):
         if value is not None and not isinstance(value, str):
             return [None] * len(columns), f"'{column}' is not a string: {json.dumps(value)[:40]}"
+        if value is not None and has_bad_bytes(value):
+            return [None] * len(columns), f"'{column}' is {NOT_TEXT}"
     return [value if value and value.strip() else None for value in values], None
 
 

@@ -1,7 +1,8 @@
 """``python -m mepe_utils`` / ``mepe``: one entry point, one subcommand per job.
 
-Errors MEPE raises for bad input (:class:`mepe_utils.errors.MepeError`, missing
-files) print as one line with exit code 2; ``--debug`` shows the traceback.
+Errors MEPE raises for bad input (:class:`mepe_utils.errors.MepeError`) and files
+that cannot be read or written (``OSError``) print as one line with exit code 2;
+``--debug`` shows the traceback.
 """
 
 from __future__ import annotations
@@ -373,12 +374,19 @@ def _check_arguments_early(args) -> None:
     text, photo, output = (getattr(args, name, None) for name in ("text", "photo", "output"))
     if text is not None and text_problem(text):
         raise TextInputError(f"--text: {text_problem(text)}")
+    if photo is not None and not photo.strip():
+        raise MepeError("--photo: the path is empty")
     if photo and Path(photo).is_dir():
         raise IsADirectoryError(f"--photo {photo}: a folder, not a photo (analyze --batch reads folders)")
     if photo and not Path(photo).exists():
         raise FileNotFoundError(f"--photo {photo}: no such file")
-    if output and Path(output).is_dir():
-        raise IsADirectoryError(f"--output {output}: a folder; give a file, such as {Path(output) / 'records.jsonl'}")
+    if output is not None:
+        target = Path(output)
+        if not output.strip() or target.is_dir():
+            raise IsADirectoryError(f"--output {output!r}: not a file name; give one, such as records.jsonl")
+        blocking = next((parent for parent in target.parents if parent.exists()), None)
+        if blocking is not None and not blocking.is_dir():
+            raise NotADirectoryError(f"--output {output}: {blocking} is a file, not a folder")
 
 
 def _configure_analyze(parser):
@@ -1023,7 +1031,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return args.run(args)
-    except (MepeError, FileNotFoundError, IsADirectoryError, PermissionError) as error:
+    except (MepeError, OSError) as error:  # bad input or a file that cannot be read or written: one line
         if args.debug:
             raise
         print(f"error: {error}", file=sys.stderr)

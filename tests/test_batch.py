@@ -83,10 +83,18 @@ def test_a_row_that_is_not_utf8_is_an_error_of_its_own_and_a_byte_order_mark_is_
     (tmp_path / "latin1.csv").write_bytes("text\ni feel fine\nje suis tr\xe8s fatigu\xe9\nall good\n".encode("latin-1"))
     items = text_items([], [str(tmp_path / "latin1.csv")])
     assert [item.text for item in items] == ["i feel fine", None, "all good"]
-    assert items[1].error == NOT_TEXT and items[1].source.endswith("latin1.csv:3")
-    (tmp_path / "rows.jsonl").write_bytes(b'{"text": "ok"}\n{"text": "caf\xe9"}\n{"text": 42}\n')
+    assert items[1].error == f"'text' is {NOT_TEXT}" and items[1].source.endswith("latin1.csv:3")
+    (tmp_path / "notes.csv").write_bytes(b"text,note\nfine,caf\xe9\n")  # a column no one reads
+    assert [(item.text, item.error) for item in text_items([], [str(tmp_path / "notes.csv")])] == [("fine", None)]
+    (tmp_path / "header.csv").write_bytes(b"text,ph\xf6to\nfine,a.jpg\n")
+    with pytest.raises(MepeError, match="header.csv:1: the header is not UTF-8 text"):
+        text_items([], [str(tmp_path / "header.csv")])
+    (tmp_path / "rows.jsonl").write_bytes(b'{"text": "ok"}\r\n{"text": "caf\xe9"}\n{"text": 42}\n')
     items = text_items([], [str(tmp_path / "rows.jsonl")])
-    assert [item.error for item in items] == [None, NOT_TEXT, "'text' is not a string: 42"]
+    assert [item.error for item in items] == [None, f"'text' is {NOT_TEXT}", "'text' is not a string: 42"]
+    (tmp_path / "separators.jsonl").write_text('{"text": "one\u2028two"}\n{"text": "three"}\n', encoding="utf-8")
+    items = text_items([], [str(tmp_path / "separators.jsonl")])  # JSON strings may hold U+2028 raw
+    assert [item.text for item in items] == ["one\u2028two", "three"] and items[1].source.endswith(":2")
     (tmp_path / "excel.csv").write_bytes(codecs.BOM_UTF8 + b"text,photo\ni am thrilled,\n")
     assert [item.text for item in text_items([], [str(tmp_path / "excel.csv")])] == ["i am thrilled"]
     (tmp_path / "utf16.csv").write_bytes("text\nich bin froh\n".encode("utf-16"))
@@ -111,10 +119,26 @@ def test_a_csv_row_with_more_fields_than_the_header_or_an_unclosed_quote_is_an_e
     items = text_items([], [str(tmp_path / "one.csv")])
     assert items[0].text is None and items[0].error.startswith("2 fields where the header has 1: put a text")
     assert [item.text for item in items[1:]] == ["I'm okay, I guess.", "fine"]
-    (tmp_path / "open.csv").write_text('text\nfine\n"this quote is never closed\nand eats\nthe rest\n')
+    (tmp_path / "open.csv").write_text('text\n\nfine\n\n"this quote is never closed\nand eats\nthe rest\n')
     items = text_items([], [str(tmp_path / "open.csv")])
     assert [item.text for item in items] == ["fine", None]
-    assert items[1].source.endswith("open.csv:3") and items[1].error == "a quote opened on this line is never closed"
+    assert items[1].source.endswith("open.csv:5") and items[1].error == "a quote opened on this line is never closed"
+    (tmp_path / "open2.csv").write_text('text\n"never closed\n')
+    assert text_items([], [str(tmp_path / "open2.csv")])[0].source.endswith("open2.csv:2")
+    (tmp_path / "loose.csv").write_text('text\n"Fine" is what I always say\n"multi\nline"\n')
+    items = text_items([], [str(tmp_path / "loose.csv")])  # read as spreadsheets read them
+    assert [(item.text, item.source[-2:]) for item in items] == [
+        ("Fine is what I always say", ":2"),
+        ("multi\nline", ":4"),
+    ]
+
+
+def test_a_table_without_rows_is_named(tmp_path):
+    (tmp_path / "header.csv").write_text("text,photo\n")
+    (tmp_path / "blank.jsonl").write_text("\n\n")
+    for name in ("header.csv", "blank.jsonl"):
+        (item,) = photo_items([str(tmp_path / name)])
+        assert item.source == str(tmp_path / name) and item.error == "no rows in this file"
 
 
 def test_an_empty_text_beside_a_photo_is_a_missing_text_in_folders_and_tables(inputs):

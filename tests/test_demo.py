@@ -155,7 +155,12 @@ def test_a_bad_photo_text_or_output_is_named_before_any_model_loads(tmp_path, ca
     assert main(["demo", "--text", " \n", *absent]) == 2
     assert capsys.readouterr().err.strip() == "error: --text: the text is empty or whitespace only"
     assert main(["predict-text", "hi", "--output", str(tmp_path), "--model", str(tmp_path / "no-model")]) == 2
-    assert f"--output {tmp_path}: a folder; give a file" in capsys.readouterr().err
+    assert f"--output '{tmp_path}': not a file name" in capsys.readouterr().err
+    (tmp_path / "plain.txt").write_text("")
+    assert main(["predict-text", "hi", "--output", str(tmp_path / "plain.txt" / "x.jsonl")]) == 2
+    assert capsys.readouterr().err.strip().endswith(f"{tmp_path / 'plain.txt'} is a file, not a folder")
+    assert main(["demo", "--photo", "", *absent]) == 2
+    assert capsys.readouterr().err.strip() == "error: --photo: the path is empty"
 
 
 def test_a_seed_with_greedy_decoding_or_retrieval_is_refused(tmp_path, capsys):
