@@ -260,6 +260,11 @@ def _cpu_has_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+def machine_record() -> dict:
+    """What a benchmark's ``setup`` records of the machine and the libraries behind its numbers."""
+    return {"cpu": cpu_description(), "versions": library_versions()}
+
+
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that decide a model's numbers."""
     import importlib.metadata as md

@@ -38,7 +38,7 @@ import numpy as np
 from mepe_utils.bench.timing import format_table
 from mepe_utils.errors import DataError
 from mepe_utils.labels import FER_LABELS
-from mepe_utils.runtime import REPO_ROOT, cpu_description, library_versions
+from mepe_utils.runtime import REPO_ROOT, machine_record
 from mepe_utils.vision.detection import DETECTORS, DetectedFace, Detector, make_detector
 from mepe_utils.vision.framing import Framing, frame_face, refine_roll
 from mepe_utils.vision.images import to_bgr
@@ -482,8 +482,7 @@ def run_detect_benchmark(
         "detectors": list(DETECTORS),
         "fer_photo": f"{FER_PHOTO_SIDE} px face, {FER_PHOTO_PADDING} px replicated border",
         "timing": f"median of {repeats} detections per photo, then the median over photos",
-        "cpu": cpu_description(),
-        "versions": library_versions(),
+        **machine_record(),
     }
     return results
 

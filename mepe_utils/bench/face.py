@@ -20,7 +20,7 @@ from mepe_utils.data.fer2013 import load_fer2013
 from mepe_utils.evaluation import classification_metrics
 from mepe_utils.labels import FER_LABELS
 from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
-from mepe_utils.runtime import cpu_description, library_versions
+from mepe_utils.runtime import machine_record
 
 COLUMNS = ["private_test_accuracy", "private_test_macro_f1", "latency_ms_p50", "throughput_per_s", "params", "file_mb"]
 
@@ -117,8 +117,7 @@ def run_face_benchmark(
         "split": f"PrivateTest ({len(faces)} faces)",
         "single_face_calls": calls,
         "throughput_batch": 256,
-        "cpu": cpu_description(),
-        "versions": library_versions(),
+        **machine_record(),
     }
     return results
 

@@ -56,7 +56,7 @@ from mepe_utils.models.fusion import FACE_INPUT, GATE_OUTPUT, PRESENCE_INPUT, TE
 from mepe_utils.options import config_from_dict
 from mepe_utils.predictors.embedding_tables import embedding_table
 from mepe_utils.predictors.fusion import check_fusion_manifest
-from mepe_utils.runtime import cpu_description, is_smoke, library_versions
+from mepe_utils.runtime import is_smoke, machine_record
 from mepe_utils.training.checkpoints import RunFolder
 from mepe_utils.training.fusion import TEST_PAIRINGS, FusionSources, FusionTrainConfig, table_sample, train_fusion
 from mepe_utils.training.fusion_batches import PAIR_STREAM, features
@@ -207,8 +207,7 @@ def run_fusion_benchmark(
             "fusion_model": str(fusion_dir),
             "concat_mlp": f"trained with the fusion model's recipe: {dataclasses.asdict(recipe)}",
             "encoders": {k: v["model_sha256"] for k, v in manifest.extra["encoders"].items()},
-            "cpu": cpu_description(),
-            "versions": library_versions(),
+            **machine_record(),
         },
     }
 

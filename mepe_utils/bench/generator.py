@@ -36,7 +36,6 @@ and warm p50 (:mod:`mepe_utils.bench.inference`, kind ``demo``).
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -55,7 +54,7 @@ from mepe_utils.persona.schema import CONTROLS
 from mepe_utils.persona.traits import SHIPPED_PERSONA_MODEL, PersonaReader, TraitSignals, trait_scores
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel
 from mepe_utils.predictors.text_readings import TextReadings, text_readings
-from mepe_utils.runtime import cpu_description, is_smoke, library_versions
+from mepe_utils.runtime import is_smoke, machine_record
 from mepe_utils.training.generator import example_labels, perplexities, reply_token_losses, scoring_arrays
 
 STATIC_CONTROLS = {"empathy_level": "Medium", "response_style": "Neutral", "assertiveness": "Medium",
@@ -209,9 +208,7 @@ def bench_generator(
         "static_controls": STATIC_CONTROLS,
         "generator": str(generator_dir),
         "generator_manifest_sha256": artifacts.read_manifest(generator_dir).model_sha256,
-        "cpu": cpu_description(),
-        "cpu_count": os.cpu_count(),
-        "versions": library_versions(),
+        **machine_record(),
         "command": command,
         "smoke": is_smoke(),
     }

@@ -161,7 +161,7 @@ def run_inference_benchmark(
     from mepe_utils.predictors.face import SHIPPED_FACE_MODEL
     from mepe_utils.predictors.fusion import SHIPPED_FUSION_MODEL
     from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
-    from mepe_utils.runtime import cpu_description, library_versions
+    from mepe_utils.runtime import machine_record
 
     models = {
         "text": str(text_model or SHIPPED_TEXT_MODEL),
@@ -188,9 +188,7 @@ def run_inference_benchmark(
         "demo_item": f"the analyze item, then the T5's reply ({describe_decoding(REPLY_DECODING)}) "
         "and the controls measured on it",
         "warm_calls": calls,
-        "cpu": cpu_description(),
-        "cpu_count": os.cpu_count(),
-        "versions": library_versions(),
+        **machine_record(),
     }
     return results
 

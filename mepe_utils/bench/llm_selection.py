@@ -88,7 +88,7 @@ def bench_llm_selection(
     """Measures every row in a fresh process; writes ``json_path`` when given."""
     from mepe_utils import artifacts
     from mepe_utils.generation.t5 import SHIPPED_GENERATOR_MODEL
-    from mepe_utils.runtime import cpu_description, library_versions
+    from mepe_utils.runtime import machine_record
 
     generator_dir = str(generator_dir or SHIPPED_GENERATOR_MODEL)
     rows = {}
@@ -110,9 +110,7 @@ def bench_llm_selection(
             "timed_calls": CALLS,
             "decoding": "greedy, forced to 40 new tokens, batch 1, no XLA",
             "flan_weights": "random in the presets' shapes (Kaggle is unreachable here); timing and memory only",
-            "cpu": cpu_description(),
-            "cpu_count": os.cpu_count(),
-            "versions": library_versions(),
+            **machine_record(),
             "command": command,
         },
     }

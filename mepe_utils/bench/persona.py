@@ -36,7 +36,7 @@ from mepe_utils.models.persona import BRANCHES, PERSONA_OUTPUTS
 from mepe_utils.persona.traits import PersonaReader, TraitSignals, trait_components, trait_scores
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL
 from mepe_utils.predictors.text_readings import TextReadings, text_readings
-from mepe_utils.runtime import cpu_description, is_smoke, library_versions
+from mepe_utils.runtime import is_smoke, machine_record
 from mepe_utils.training.persona import (
     PersonaTrainConfig,
     branch_data,
@@ -211,8 +211,7 @@ def bench_persona(
         "text_model_sha256": artifacts.read_manifest(text_model).model_sha256,
         "outputs": list(PERSONA_OUTPUTS),
         "smoke": is_smoke(),
-        "cpu": cpu_description(),
-        "versions": library_versions(),
+        **machine_record(),
     }
     if json_path is not None:
         artifacts.write_json_atomic(json_path, results)

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -23,7 +22,7 @@ import numpy as np
 from mepe_utils import artifacts
 from mepe_utils.bench.timing import latency_ms
 from mepe_utils.data.safety_sets import SAFETY_MESSAGES, SAFETY_REPLIES, load_safety_messages, load_safety_replies
-from mepe_utils.runtime import cpu_description, is_smoke, library_versions
+from mepe_utils.runtime import is_smoke, machine_record
 from mepe_utils.safety.crisis import detect_crisis
 from mepe_utils.safety.screen import screen_reply
 
@@ -150,9 +149,7 @@ def bench_safety(
         "messages": str(SAFETY_MESSAGES.relative_to(SAFETY_MESSAGES.parents[2])),
         "replies": str(SAFETY_REPLIES.relative_to(SAFETY_REPLIES.parents[2])),
         "note": "the patterns and word lists were written against these sets: their numbers are a floor check",
-        "cpu": cpu_description(),
-        "cpu_count": os.cpu_count(),
-        "versions": library_versions(),
+        **machine_record(),
         "command": command,
         "smoke": is_smoke(),
     }

@@ -29,7 +29,7 @@ from mepe_utils.evaluation import evaluate_text_scores, multilabel_metrics, top_
 from mepe_utils.labels import FER_LABELS, GOEMOTIONS_LABELS
 from mepe_utils.models.common import EKMAN_OUTPUT, PROBABILITIES_OUTPUT
 from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotionModel
-from mepe_utils.runtime import cpu_description, library_versions
+from mepe_utils.runtime import machine_record
 
 COLUMNS = [
     "test_macro_f1_28_tuned",
@@ -241,8 +241,7 @@ def run_text_benchmark(
         else None,
         "low_coverage_below": LOW_COVERAGE,
         "single_text_calls": calls,
-        "cpu": cpu_description(),
-        "versions": library_versions(),
+        **machine_record(),
     }
     return results
 
