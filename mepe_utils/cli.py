@@ -392,7 +392,8 @@ def _check_arguments_early(args) -> None:
 def _configure_analyze(parser):
     parser.add_argument("--text", help="what the person wrote")
     parser.add_argument("--photo", help="a photo of the person")
-    parser.add_argument("--face", type=int, default=0, help="which face of the photo to read, largest first (0)")
+    parser.add_argument("--face", type=int, default=1, help="which face to read: its number in the listing, "
+                        "1 = the largest [1]")  # fmt: skip
     parser.add_argument("--explain", action="store_true", help="also print trait scores and why each control")
     _engine_model_args(parser)
     parser.add_argument(
@@ -412,7 +413,7 @@ def analyze_command(args) -> int:
     engine = PersonaEngine.load(**_engine_models(args))
     if args.batch:
         return _analyze_batch(engine, args)
-    reading = engine.analyze(args.text, Path(args.photo) if args.photo else None, face=args.face)
+    reading = _analyze_face(engine, args.text, Path(args.photo) if args.photo else None, args.face)
     crisis = _crisis_check(args.text)
     record = {**persona_record(reading, args.embedding), "safety": crisis.record()}
     if args.output:
@@ -434,6 +435,24 @@ def analyze_command(args) -> int:
     return 0
 
 
+def _analyze_face(engine, text: str | None, photo, number: int):
+    """``engine.analyze`` with the face given by its number in the listing (1 = the largest), as ``--face`` is.
+
+    Raises:
+        MepeError: ``number`` is below 1 or above the photo's faces (named in the listing's numbers).
+    """
+    from mepe_utils.errors import NoSuchFaceError
+
+    if number < 1:
+        raise MepeError(f"--face {number}: faces are numbered from 1, the largest first")
+    try:
+        return engine.analyze(text, photo, face=number - 1)
+    except NoSuchFaceError as error:
+        raise MepeError(
+            f"--face {number}: the photo has {error.faces} face(s), numbered from 1, largest first"
+        ) from None
+
+
 def _crisis_check(text: str | None):
     """The crisis check of the person's words (none found when there are none)."""
     from mepe_utils.safety.crisis import CrisisCheck, detect_crisis
@@ -450,7 +469,7 @@ def _analyze_batch(engine, args) -> int:
         raise MepeError("--batch reads its inputs from SOURCE: leave out --text and --photo")
     items = analyze_items(args.batch)
     outcomes = read_each(items, f"analyzing {len(items)} inputs",
-                         lambda item: engine.analyze(item.text, item.photo, face=args.face), MepeError)  # fmt: skip
+                         lambda item: _analyze_face(engine, item.text, item.photo, args.face), MepeError)  # fmt: skip
     records, tables = [], []
     for item, reading, why in outcomes:
         if why is not None:

@@ -23,3 +23,16 @@ class TextInputError(MepeError, ValueError):
 
 class ImageError(MepeError, ValueError):
     """A photo that cannot be used: missing, not an image, truncated, empty or too large."""
+
+
+class NoSuchFaceError(MepeError, IndexError):
+    """A face asked for by its place in the photo (0 = the largest) that the photo does not have.
+
+    Attributes:
+        index: the face asked for, counting from 0.
+        faces: how many faces the photo has.
+    """
+
+    def __init__(self, index: int, faces: int):
+        super().__init__(f"face {index} asked for, but the photo has {faces} (0 = the largest)")
+        self.index, self.faces = index, faces

@@ -182,3 +182,17 @@ def test_the_fused_reading_lists_a_photos_faces_once_and_marks_the_fused_one():
     assert lines[3] == "face:      group.jpg: 3 faces, largest first"
     assert [line.split()[0] for line in lines[4:]] == ["1/3", "2/3", "3/3"] and lines[5].endswith("<- fused")
     assert sum("<- fused" in line for line in lines) == 1 and sum("group.jpg" in line for line in lines) == 1
+
+
+def test_analyze_counts_faces_from_1_as_the_listing_does(engine_models, tmp_path, capsys):
+    import skimage.data
+    from PIL import Image
+
+    Image.fromarray(skimage.data.astronaut()).save(tmp_path / "one.png")
+    photo = ["--text", "hello there", "--photo", str(tmp_path / "one.png"), *engine_models]
+    assert main(["analyze", *photo, "--face", "1"]) == 0
+    assert "  1/1 (" in capsys.readouterr().out
+    assert main(["analyze", *photo, "--face", "2"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --face 2: the photo has 1 face(s), numbered from 1, largest first"
+    assert main(["analyze", *photo, "--face", "0"]) == 2
+    assert "numbered from 1" in capsys.readouterr().err

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from mepe_utils import artifacts
-from mepe_utils.errors import MepeError, ModelFileError
+from mepe_utils.errors import MepeError, ModelFileError, NoSuchFaceError
 from mepe_utils.labels import FER_LABELS
 from mepe_utils.models.common import PROBABILITIES_OUTPUT, traced_forward
 from mepe_utils.models.fusion import FACE_INPUT, GATE_OUTPUT, PERSONA_EMBEDDING, PRESENCE_INPUT, TEXT_INPUT
@@ -168,7 +168,7 @@ class FusionModel:
         if text_reading is None and not has_face:
             raise MepeError("no face found in the photo and no text given: nothing to read")
         if has_face and not 0 <= face < len(face_reading.faces):
-            raise MepeError(f"face {face} asked for, but the photo has {len(face_reading.faces)} (0 = the largest)")
+            raise NoSuchFaceError(face, len(face_reading.faces))
         inputs = {
             TEXT_INPUT: text_features(text_reading) if text_reading else np.zeros(self.input_dims[TEXT_INPUT]),
             FACE_INPUT: face_features(face_reading.faces[face]) if has_face else np.zeros(self.input_dims[FACE_INPUT]),
