@@ -25,7 +25,7 @@ import numpy as np
 from mepe_utils.demo import DEFAULT_TEXT
 from mepe_utils.errors import MepeError
 from mepe_utils.persona.schema import display_name
-from mepe_utils.pipeline import MepePipeline, MepeResponse, response_record
+from mepe_utils.pipeline import CONTROLS_OVERRIDDEN, MepePipeline, MepeResponse, response_record
 
 APP_EXTRA = 'the web demo needs Gradio: pip install "mepe[app]" (or pip install gradio)'
 API_NAME = "read"
@@ -67,6 +67,8 @@ def response_views(response: MepeResponse) -> tuple[dict, dict, str, str, dict]:
         f"\n\nMissing signal: {', '.join(persona.missing)} (read from the other one alone)" if persona.missing else ""
     )
     persona_md = f"| Persona | Level |\n|---|---|\n{traits}\n\n| Control | Value |\n|---|---|\n{controls}{missing}"
+    if response.safety.crisis.crisis:
+        persona_md += f"\n\n*Controls not used: {CONTROLS_OVERRIDDEN}.*"
     if response.reply is None:
         reply_md = "*No words to answer: a reply needs the person's text.*"
     else:

@@ -124,6 +124,10 @@ class MepePipeline:
         self.engine.close()
 
 
+CONTROLS_OVERRIDDEN = "the words hold crisis language, so the fixed crisis message answers, whatever the persona"
+"""Why a response's controls were not used (shown beside them when the crisis check fired)."""
+
+
 def format_response(response: MepeResponse) -> str:
     """What was read (the fused reading), then the mission's layout: Detected Persona, Derived Control
     Signals (with the modality weights) and the Generated Response (with the controls measured on it)."""
@@ -141,9 +145,7 @@ def format_response(response: MepeResponse) -> str:
         f"  modality weights: {weights}{missing}",
     ]
     if response.safety.crisis.crisis:
-        lines.append(
-            "  (not used: the words hold crisis language, so the fixed crisis message answers, whatever the persona)"
-        )
+        lines.append(f"  (not used: {CONTROLS_OVERRIDDEN})")
     lines.append("Generated Response:")
     reply = response.reply
     if reply is None:

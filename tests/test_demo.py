@@ -140,6 +140,15 @@ def test_crisis_language_gets_the_crisis_message_instead_of_a_reply(models, engi
     out = capsys.readouterr().out
     assert "Safety: crisis language (suicide: 'kill myself')" in out and "(crisis_message: a fixed text" in out
     assert "  (not used: the words hold crisis language, so the fixed crisis message answers" in out
+    from mepe_utils.app import response_views
+    from mepe_utils.demo import NO_PHOTO
+
+    response = run_demo("i want to kill myself tonight", NO_PHOTO, generator_model=models[-1], **dict(
+        zip(["fusion_model", "text_model", "face_model", "persona_model"], engine_models[1::2])))  # fmt: skip
+    assert response_views(response)[2].endswith(
+        "*Controls not used: the words hold crisis language, so the fixed "
+        "crisis message answers, whatever the persona.*"
+    )  # the web demo too
     assert main(["analyze", "--text", "i want to kill myself tonight", *engine_models]) == 0
     assert "Safety:  crisis language" in capsys.readouterr().out
     assert main(["analyze", "--text", "my dog died yesterday", "--json", *engine_models]) == 0
