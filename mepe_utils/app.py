@@ -18,9 +18,8 @@ Example:
 
 from __future__ import annotations
 
+import math
 import os
-
-import numpy as np
 
 from mepe_utils.demo import DEFAULT_TEXT
 from mepe_utils.errors import MepeError
@@ -78,14 +77,22 @@ def response_views(response: MepeResponse) -> tuple[dict, dict, str, str, dict]:
     return fused, dict(persona.modality_weights), persona_md, reply_md, response_record(response)
 
 
+def whole_number(value: float | None):
+    """A number box's value as the int it shows (0 when empty); anything else is passed on for the seed
+    check to name (a fraction, infinity, NaN)."""
+    if value is None:
+        return 0
+    return int(value) if math.isfinite(value) and float(value).is_integer() else value
+
+
 def build_app(pipeline: MepePipeline):
     """The Gradio Blocks app over ``pipeline`` (not launched)."""
     gr = import_gradio()
 
-    def read(text: str | None, photo: np.ndarray | None, seed: float | None):
+    def read(text: str | None, photo: str | None, seed: float | None):
         text = text if text and text.strip() else None
         try:
-            response = pipeline.respond(text, photo, seed=int(seed or 0))
+            response = pipeline.respond(text, photo, seed=whole_number(seed))
         except MepeError as error:
             raise gr.Error(str(error), print_exception=False) from None
         return response_views(response)
@@ -95,7 +102,9 @@ def build_app(pipeline: MepePipeline):
         with gr.Row():
             with gr.Column():
                 text = gr.Textbox(label="What you wrote", value=DEFAULT_TEXT, lines=3)
-                photo = gr.Image(label="A photo of your face (optional)", sources=["upload", "webcam"], type="numpy")
+                photo = gr.Image(  # MEPE reads the file itself: GIFs, EXIF turns, and one-line errors, as on the CLI
+                    label="A photo of your face (optional)", sources=["upload", "webcam"], type="filepath"
+                )
                 seed = gr.Number(label="Reply seed", value=0, precision=0)
                 button = gr.Button("Read and answer", variant="primary")
             with gr.Column():

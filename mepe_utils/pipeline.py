@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mepe_utils.errors import MepeError
+from mepe_utils.generation.decoding import check_seed
 from mepe_utils.generation.reply import Reply
 from mepe_utils.persona.engine import PersonaEngine, PersonaReading, persona_record
 from mepe_utils.persona.schema import display_name
@@ -106,13 +107,15 @@ class MepePipeline:
             text: the person's words (None: no reply, the reading alone).
             photo: a path, array or PIL image, or None; a photo without a face is a missing signal.
             face: which face of the photo to read, largest first.
-            seed: the reply's sampling seed (greedy decoding ignores it); a screened-out reply is written
-                again with ``seed + 1``.
+            seed: the reply's sampling seed, a whole number from 0 to
+                :data:`~mepe_utils.generation.decoding.MAX_SEED` (greedy decoding ignores it); a
+                screened-out reply is written again with ``seed + 1``.
 
         Raises:
-            MepeError: nothing to read, or no face number ``face``.
+            MepeError: nothing to read, no face number ``face``, or a seed out of range.
             TextInputError, ImageError: a bad text or photo.
         """
+        seed = check_seed(seed)
         reading = self.engine.analyze(text, photo, face=face)
         controls = {name: decision.value for name, decision in reading.controls.decisions.items()}
         if text is None:

@@ -205,3 +205,37 @@ def test_analyze_counts_faces_from_1_as_the_listing_does(engine_models, tmp_path
     assert capsys.readouterr().err.strip() == "error: --face 2: the photo has 1 face(s), numbered from 1, largest first"
     assert main(["analyze", *photo, "--face", "0"]) == 2
     assert "numbered from 1" in capsys.readouterr().err
+
+
+def test_the_python_api_names_a_bad_text_photo_face_or_seed_in_one_line(
+    tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, tiny_persona, tiny_generator
+):
+    import skimage.data
+
+    from mepe_utils.errors import ImageError, MepeError, TextInputError
+    from mepe_utils.generation.decoding import MAX_SEED
+    from mepe_utils.pipeline import MepePipeline
+
+    mepe = MepePipeline.load("t5", tiny_generator, tiny_fusion, tiny_text_model_dir, tiny_face_model_dir, tiny_persona)
+    photo = skimage.data.astronaut()
+    for call, error, message in (
+        (lambda: mepe.respond(["i am sad"]), TextInputError, "text: expected a str, got list"),
+        (lambda: mepe.respond("  ", photo), TextInputError, "text: the text is empty"),
+        (lambda: mepe.respond(None, [photo, photo]), ImageError, "photo: one photo .* not a batch"),
+        (lambda: mepe.respond(None, photo[None]), ImageError, "not a batch"),
+        (lambda: mepe.respond("hi", photo, face=1.5), MepeError, r"face: a whole number \(0 = the largest\), got 1.5"),
+        (lambda: mepe.respond("hi", seed=-1), MepeError, f"seed: a whole number from 0 to {MAX_SEED}, got -1"),
+        (lambda: mepe.respond("hi", seed=1.5), MepeError, "got 1.5"),
+        (lambda: mepe.respond("hi", seed=2**32), MepeError, "got 4294967296"),
+        (lambda: mepe.respond("hi", seed="3"), MepeError, "got '3'"),
+    ):
+        with pytest.raises(error, match=message):
+            call()
+    assert mepe.respond("hi", seed=np.int64(2)).reply.seed == 2
+
+
+def test_the_web_demos_seed_box_gives_a_whole_number_or_leaves_the_check_to_name_it():
+    from mepe_utils.app import whole_number
+
+    assert [whole_number(v) for v in (None, 0.0, 7.0)] == [0, 0, 7]
+    assert isinstance(whole_number(7.0), int) and whole_number(1.5) == 1.5 and np.isnan(whole_number(float("nan")))

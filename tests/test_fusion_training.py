@@ -111,7 +111,7 @@ def test_mepe_analyze_answers_for_each_combination_and_names_bad_input(
     assert record["missing"] == [] and set(record["probabilities"]) == set(FER_LABELS)
     for given, message in (
         ([], "nothing to read"),
-        (["--text", "   "], "text 0: the text is empty"),
+        (["--text", "   "], "--text: the text is empty"),
         (["--photo", str(tmp_path / "absent.jpg")], "no such file"),
         (["--photo", str(wall)], "no face found in the photo and no text given"),
     ):

@@ -135,3 +135,23 @@ def test_zero_size_and_oversized_images_are_refused(monkeypatch, tmp_path):
         to_gray(tmp_path / "big.png")
     with pytest.raises(ImageError, match="too large"):
         to_gray(np.zeros((20, 20), np.uint8))
+
+
+def test_a_files_bytes_read_as_the_file_and_odd_inputs_are_named(astronaut, tmp_path):
+    Image.fromarray(astronaut).save(tmp_path / "a.png")
+    np.testing.assert_array_equal(to_bgr((tmp_path / "a.png").read_bytes()), to_bgr(tmp_path / "a.png"))
+    for image, message in (
+        (b"not an image", "12 bytes: not an image"),
+        (b"", "empty bytes"),
+        ("  ", "the photo's path is empty"),
+        (np.zeros(10, np.uint8), "must be HxW"),
+        (np.full((5, 5, 3), "x"), "image array of <U1 values: expected numbers"),
+    ):
+        with pytest.raises(ImageError, match=message):
+            to_bgr(image)
+    with pytest.raises(ImageError, match="channel_order must be"):
+        to_bgr(tmp_path / "a.png", channel_order="xyz")  # checked for paths too, not only arrays
+    data = (tmp_path / "a.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ImageError, match="the PIL image cannot be decoded"):
+        to_bgr(Image.open(tmp_path / "cut.png"))  # opened lazily: decoding fails inside MEPE

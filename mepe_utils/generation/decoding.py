@@ -35,6 +35,8 @@ import keras_hub
 import numpy as np
 from keras import ops, random
 
+from mepe_utils.errors import MepeError
+
 DECODING_METHODS = ("greedy", "top_p")
 ROWS_PER_BATCH = 64
 """Replies decoded in one batch (:meth:`~mepe_utils.generation.t5.T5Generator.complete`)."""
@@ -125,6 +127,22 @@ def row_keys(prompts) -> np.ndarray:
 def as_uint32(values):
     """Non-negative integers (any integer dtype) as uint32, modulo 2**32."""
     return ops.cast(ops.mod(ops.cast(values, "int64"), 2**32), "uint32")
+
+
+MAX_SEED = 2**31 - 1
+"""The largest reply seed: seeds are hashed as unsigned 32-bit numbers, and a screened-out reply is written
+again with the next seed, so every seed up to this one draws its own noise."""
+
+
+def check_seed(seed) -> int:
+    """``seed`` as an int, when it is a whole number from 0 to :data:`MAX_SEED`.
+
+    Raises:
+        MepeError: anything else (a float with a fraction, a negative or too large number, a string).
+    """
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and 0 <= seed <= MAX_SEED:
+        return int(seed)
+    raise MepeError(f"seed: a whole number from 0 to {MAX_SEED}, got {seed!r}")
 
 
 def hashed_uniform(seed, keys, columns: int):

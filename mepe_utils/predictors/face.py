@@ -82,10 +82,11 @@ class FaceEmotion:
 
 
 def _is_single_image(images) -> bool:
-    if isinstance(images, (str, Path)):
+    """Whether ``images`` is one photo (a path, a file's bytes, an array other than a 4-D batch, a PIL image)."""
+    if isinstance(images, (str, Path, bytes, bytearray)):
         return True
     if isinstance(images, np.ndarray):
-        return images.ndim in (2, 3)
+        return images.ndim != 4
     return not isinstance(images, Sequence)  # a PIL image
 
 

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from mepe_utils import artifacts
-from mepe_utils.errors import MepeError, ModelFileError, NoSuchFaceError
+from mepe_utils.errors import ImageError, MepeError, ModelFileError, NoSuchFaceError, TextInputError
 from mepe_utils.labels import FER_LABELS
 from mepe_utils.models.common import PROBABILITIES_OUTPUT, traced_forward
 from mepe_utils.models.fusion import FACE_INPUT, GATE_OUTPUT, PERSONA_EMBEDDING, PRESENCE_INPUT, TEXT_INPUT
 from mepe_utils.predictors.face import SHIPPED_FACE_MODEL, FaceEmotion, FaceEmotionModel, FaceReading
-from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotion, TextEmotionModel
+from mepe_utils.predictors.text import SHIPPED_TEXT_MODEL, TextEmotion, TextEmotionModel, text_problem
 from mepe_utils.runtime import SHIPPED_MODELS_DIR
 
 SHIPPED_FUSION_MODEL = SHIPPED_MODELS_DIR / "fusion"
@@ -159,6 +159,13 @@ class FusionModel:
         """
         if text is None and photo is None:
             raise MepeError("nothing to read: give a text, a photo or both")
+        if text is not None and text_problem(text):
+            raise TextInputError(f"text: {text_problem(text)}")
+        if isinstance(photo, (list, tuple)) or (isinstance(photo, np.ndarray) and photo.ndim == 4):
+            raise ImageError("photo: one photo (a path, a file's bytes, an array or a PIL image), not a batch; "
+                             "FaceEmotionModel.predict reads many")  # fmt: skip
+        if not isinstance(face, (int, np.integer)) or isinstance(face, bool):
+            raise MepeError(f"face: a whole number (0 = the largest), got {face!r}")
         face_job = self._face_worker().submit(self.face_reader.predict, photo) if photo is not None else None
         try:
             text_reading = self.text_reader.predict(text)[0] if text is not None else None

@@ -1,13 +1,15 @@
 """Decoding any photo MEPE is given into a BGR (for detection) or gray (for the CNN) uint8 array, with clear errors.
 
-Accepted: a path (JPEG, PNG, BMP, TIFF, WebP ...), a NumPy array (gray, RGB,
-RGBA, BGR when said; uint8, uint16 or float in 0..1), a PIL image. EXIF
+Accepted: a path (JPEG, PNG, BMP, TIFF, WebP, GIF ...), the bytes of such a file,
+a NumPy array (gray, RGB, RGBA, BGR when said; uint8, uint16 or float in 0..1),
+a PIL image. EXIF
 orientation is applied; 16-bit images are scaled to 8 bits; alpha is composited
 on white.
 """
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -20,29 +22,44 @@ MAX_PIXELS = 40_000_000
 
 
 def _open_path(path: Path):
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
     if not path.exists():
         raise ImageError(f"{path}: no such file")
     if path.is_dir():
         raise ImageError(f"{path}: is a directory, not an image")
     if path.stat().st_size == 0:
         raise ImageError(f"{path}: empty file (0 bytes)")
+    return _decode(path, str(path))
+
+
+def _decode(source, where: str):
+    """The decoded, upright PIL image of a path or a file object, ``where`` naming it in errors."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     try:
-        with Image.open(path) as image:
+        with Image.open(source) as image:
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise ImageError(f"{path}: {width}x{height} is too large to decode safely (limit {MAX_PIXELS} px)")
+                raise ImageError(f"{where}: {width}x{height} is too large to decode safely (limit {MAX_PIXELS} px)")
             if width == 0 or height == 0:
-                raise ImageError(f"{path}: zero-size image ({width}x{height})")
+                raise ImageError(f"{where}: zero-size image ({width}x{height})")
             image.load()
             return ImageOps.exif_transpose(image)
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image (unrecognised format)") from None
+        raise ImageError(f"{where}: not an image (unrecognised format)") from None
     except Image.DecompressionBombError:
-        raise ImageError(f"{path}: too large to decode safely") from None
+        raise ImageError(f"{where}: too large to decode safely") from None
     except OSError as error:
-        raise ImageError(f"{path}: truncated or corrupt image ({error})") from None
+        raise ImageError(f"{where}: truncated or corrupt image ({error})") from None
+
+
+def _decode_pil(image):
+    """A PIL image made upright and loaded (a lazily opened file is decoded here), with clear errors."""
+    from PIL import ImageOps
+
+    try:
+        return ImageOps.exif_transpose(image)
+    except OSError as error:
+        raise ImageError(f"the PIL image cannot be decoded: truncated or corrupt ({error})") from None
 
 
 def _pil_to_array(image) -> np.ndarray:
@@ -88,20 +105,29 @@ def to_bgr(image, channel_order: str = "rgb") -> np.ndarray:
     """
     import cv2
 
+    if channel_order not in ("rgb", "bgr"):
+        raise ImageError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
+    if isinstance(image, str) and not image.strip():
+        raise ImageError("the photo's path is empty")
     if isinstance(image, (str, os.PathLike)):
         array = _pil_to_array(_open_path(Path(image)))
         channel_order = "rgb"
+    elif isinstance(image, (bytes, bytearray)):
+        if not image:
+            raise ImageError("empty bytes, not an image")
+        array = _pil_to_array(_decode(io.BytesIO(image), f"{len(image)} bytes"))
+        channel_order = "rgb"
     elif hasattr(image, "mode") and hasattr(image, "size"):  # a PIL image
-        from PIL import ImageOps
-
-        array = _pil_to_array(ImageOps.exif_transpose(image))
+        array = _pil_to_array(_decode_pil(image))
         channel_order = "rgb"
     elif isinstance(image, np.ndarray):
         array = image
+        if not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+            raise ImageError(f"image array of {array.dtype} values: expected numbers (uint8, uint16 or float)")
     else:
-        raise ImageError(f"unsupported image type {type(image).__name__}; pass a path, a NumPy array or a PIL image")
-    if channel_order not in ("rgb", "bgr"):
-        raise ImageError(f"channel_order must be 'rgb' or 'bgr', got {channel_order!r}")
+        raise ImageError(
+            f"unsupported image type {type(image).__name__}; pass a path, a file's bytes, a NumPy array or a PIL image"
+        )
 
     if array.size == 0 or min(array.shape[:2], default=0) == 0:
         raise ImageError(f"zero-size image (shape {array.shape})")
