@@ -103,7 +103,8 @@ CRISIS_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             r"\b(?:not|isn'?t|no longer)\s+worth\s+living\b",
             r"\bpoint\s+(?:in|of)\s+(?:living|being\s+alive|going\s+on)\b",
-            r"\bno\s+reason\s+(?:for\s+me\s+)?to\s+(?:be\s+alive|live|go\s+on|keep\s+going|stay)\b",
+            r"\bno\s+reason\s+(?:for\s+me\s+)?to\s+(?:be\s+alive|live|go\s+on|keep\s+(?:going|living)|stay|carry\s+on)\b",
+            r"\bany\s+reason\s+(?:for\s+me\s+)?to\s+(?:be\s+alive|live|keep\s+living|go\s+on\s+living)\b",
         ),
     ),
     (
@@ -146,6 +147,10 @@ CRISIS_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             rf"\s+(?:\w+\s+)?{_PILLS}\b",
             rf"\bjump(?:ing)?\s+(?:off|from)\s+(?:the|a|my)\s+\w+|\b{_HEIGHTS}\b.{{0,50}}\bjump|\bjump\w*\b.{{0,30}}\b{_HEIGHTS}\b",
             r"\bnoose\b|\brope\s+(?:is\s+)?ready\b|\bhang\s+myself\b",
+            r"\b(?:bought|got|buying|getting)\s+(?:a\s+|some\s+)?rope\b(?!\s+(?:for|to)\b)",
+            rf"\b(?:sav(?:e|ed|ing)|stockpil\w+|hoard\w*|stash\w*)\s+(?:up\s+)?(?:(?:all|some|enough|of)\s+)*(?:my\s+)?"
+            rf"(?:\w+\s+)?{_PILLS}\b|\b{_PILLS}\s+(?:\w+\s+){{0,2}}(?:saved|stockpiled|hoarded|stashed)\b",
+            rf"\b{_PILLS}\b.{{0,60}}\b(?:take|swallow)\s+(?:them|it)\s+all\b",
             r"\b(?:jump|step|throw\s+myself|walk)\s+in\s+front\s+of\s+(?:a|the)\s+(?:train|bus|car|truck)\b",
             r"\bdrive\s+(?:my\s+car\s+)?off\s+(?:a|the)\s+(?:cliff|bridge|road)\b",
             r"\b(?:take|taking|swallow|swallowing)\s+(?:all\s+(?:of\s+)?my|a\s+bunch\s+of|too\s+many|the\s+whole\s+bottle\s+of)"
