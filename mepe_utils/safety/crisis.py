@@ -34,6 +34,7 @@ _SUICIDE = r"su\w{0,3}cid\w*"  # suicide, suicidal, sucide, suicidle
 _LIFE = r"l\w?[fi]\w?[ef]\w*"  # life, lfie
 _WANT = r"(?:want|wanna|wnat|wamt|need|going|gonna|ready|wish|deserve|plan(?:ning)?|have)"
 _PILLS = r"(?:pills|tablets|meds|medication)"
+_STORED_DRUGS = r"(?:pills|tablets|meds|medication|medicine|antidepressants|painkillers)"
 _HEIGHTS = r"(?:bridge|roof|ledge|balcony|building)"
 _PERSON = (
     r"(?:husband|wife|partner|boyfriend|girlfriend|baby|son|daughter|kids?|child(?:ren)?|mom|mother|dad|father"
@@ -103,8 +104,9 @@ CRISIS_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         (
             r"\b(?:not|isn'?t|no longer)\s+worth\s+living\b",
             r"\bpoint\s+(?:in|of)\s+(?:living|being\s+alive|going\s+on)\b",
-            r"\bno\s+reason\s+(?:for\s+me\s+)?to\s+(?:be\s+alive|live|go\s+on|keep\s+(?:going|living)|stay|carry\s+on)\b",
-            r"\bany\s+reason\s+(?:for\s+me\s+)?to\s+(?:be\s+alive|live|keep\s+living|go\s+on\s+living)\b",
+            r"\bno\s+reason\s+(?:left\s+)?(?:for\s+me\s+)?to\s+(?:be\s+alive|live|go\s+on|keep\s+(?:going|living)|stay)\b",
+            r"\b(?:can'?t|cannot|don'?t|do\s+not|no\s+longer)\s+(?:see|find|think\s+of)\s+(?:any|a)\s+reason\s+(?:left\s+)?"
+            r"(?:for\s+me\s+)?to\s+(?:be\s+alive|live|go\s+on|keep\s+(?:going|living))\b",
         ),
     ),
     (
@@ -147,10 +149,14 @@ CRISIS_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             rf"\s+(?:\w+\s+)?{_PILLS}\b",
             rf"\bjump(?:ing)?\s+(?:off|from)\s+(?:the|a|my)\s+\w+|\b{_HEIGHTS}\b.{{0,50}}\bjump|\bjump\w*\b.{{0,30}}\b{_HEIGHTS}\b",
             r"\bnoose\b|\brope\s+(?:is\s+)?ready\b|\bhang\s+myself\b",
-            r"\b(?:bought|got|buying|getting)\s+(?:a\s+|some\s+)?rope\b(?!\s+(?:for|to)\b)",
-            rf"\b(?:sav(?:e|ed|ing)|stockpil\w+|hoard\w*|stash\w*)\s+(?:up\s+)?(?:(?:all|some|enough|of)\s+)*(?:my\s+)?"
-            rf"(?:\w+\s+)?{_PILLS}\b|\b{_PILLS}\s+(?:\w+\s+){{0,2}}(?:saved|stockpiled|hoarded|stashed)\b",
-            rf"\b{_PILLS}\b.{{0,60}}\b(?:take|swallow)\s+(?:them|it)\s+all\b",
+            # a rope got or about to be, said as the whole of it ("I bought a rope today."), not a rope swing
+            r"\b(?:bought|got|ordered|buy|get|order)\s+(?:a|some|the)\s+rope\s*(?:today|tonight|now|already|yesterday)?\s*"
+            r"(?:[.!]|$)",
+            # a store of pills kept for later, said of oneself
+            rf"\b(?:have|got)\s+(?:\w+\s+){{0,2}}{_STORED_DRUGS}\s+(?:saved|stockpiled|hoarded|stashed)\s+(?:up|away)\b",
+            rf"\b(?:i'?ve|i\s+have)\s+been\s+(?:stockpiling|hoarding|saving\s+up|stashing)\s+(?:my\s+)?(?:\w+\s+)?"
+            rf"{_STORED_DRUGS}\b(?!\s+(?:for|receipts?)\b)",
+            rf"\b{_STORED_DRUGS}\b.{{0,60}}\b(?:going\s+to|gonna|will|i'?ll|want\s+to)\s+(?:take|swallow)\s+(?:them|it)\s+all\b",
             r"\b(?:jump|step|throw\s+myself|walk)\s+in\s+front\s+of\s+(?:a|the)\s+(?:train|bus|car|truck)\b",
             r"\bdrive\s+(?:my\s+car\s+)?off\s+(?:a|the)\s+(?:cliff|bridge|road)\b",
             r"\b(?:take|taking|swallow|swallowing)\s+(?:all\s+(?:of\s+)?my|a\s+bunch\s+of|too\s+many|the\s+whole\s+bottle\s+of)"
