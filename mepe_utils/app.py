@@ -77,12 +77,14 @@ def response_views(response: MepeResponse) -> tuple[dict, dict, str, str, dict]:
     return fused, dict(persona.modality_weights), persona_md, reply_md, response_record(response)
 
 
-def whole_number(value: float | None):
+def whole_number(value):
     """A number box's value as the int it shows (0 when empty); anything else is passed on for the seed
-    check to name (a fraction, infinity, NaN)."""
+    check to name (a fraction, infinity, NaN, text)."""
     if value is None:
         return 0
-    return int(value) if math.isfinite(value) and float(value).is_integer() else value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value
 
 
 def build_app(pipeline: MepePipeline):
@@ -102,8 +104,13 @@ def build_app(pipeline: MepePipeline):
         with gr.Row():
             with gr.Column():
                 text = gr.Textbox(label="What you wrote", value=DEFAULT_TEXT, lines=3)
-                photo = gr.Image(  # MEPE reads the file itself: GIFs, EXIF turns, and one-line errors, as on the CLI
-                    label="A photo of your face (optional)", sources=["upload", "webcam"], type="filepath"
+                # MEPE reads the uploaded file itself, as on the command line (GIFs, EXIF turns, one-line errors);
+                # image_mode None: Gradio's default "RGB" re-encodes other modes (an RGBA PNG's clear pixels go black)
+                photo = gr.Image(
+                    label="A photo of your face (optional)",
+                    sources=["upload", "webcam"],
+                    type="filepath",
+                    image_mode=None,
                 )
                 seed = gr.Number(label="Reply seed", value=0, precision=0)
                 button = gr.Button("Read and answer", variant="primary")

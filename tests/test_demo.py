@@ -239,3 +239,4 @@ def test_the_web_demos_seed_box_gives_a_whole_number_or_leaves_the_check_to_name
 
     assert [whole_number(v) for v in (None, 0.0, 7.0)] == [0, 0, 7]
     assert isinstance(whole_number(7.0), int) and whole_number(1.5) == 1.5 and np.isnan(whole_number(float("nan")))
+    assert whole_number(10**400) == 10**400 and whole_number("3") == "3"  # passed on for check_seed to name

@@ -155,3 +155,19 @@ def test_a_files_bytes_read_as_the_file_and_odd_inputs_are_named(astronaut, tmp_
     (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
     with pytest.raises(ImageError, match="the PIL image cannot be decoded"):
         to_bgr(Image.open(tmp_path / "cut.png"))  # opened lazily: decoding fails inside MEPE
+
+
+def test_a_photo_whose_exif_block_is_broken_is_read_as_stored(astronaut, tmp_path, monkeypatch):
+    import struct
+
+    from PIL import ImageOps
+
+    Image.fromarray(astronaut).save(tmp_path / "a.jpg")
+    expected = to_bgr(tmp_path / "a.jpg")
+
+    def broken(image):
+        raise struct.error("required argument is not an integer")  # what Pillow raised on a fuzzed EXIF block
+
+    monkeypatch.setattr(ImageOps, "exif_transpose", broken)
+    np.testing.assert_array_equal(to_bgr(tmp_path / "a.jpg"), expected)
+    np.testing.assert_array_equal(to_bgr(Image.open(tmp_path / "a.jpg")), expected)

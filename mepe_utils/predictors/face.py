@@ -83,10 +83,10 @@ class FaceEmotion:
 
 def _is_single_image(images) -> bool:
     """Whether ``images`` is one photo (a path, a file's bytes, an array other than a 4-D batch, a PIL image)."""
-    if isinstance(images, (str, Path, bytes, bytearray)):
+    if isinstance(images, (str, Path, bytes, bytearray, memoryview)):
         return True
-    if isinstance(images, np.ndarray):
-        return images.ndim != 4
+    if isinstance(images, np.ndarray):  # a 4-D batch, or a 1-D array of paths or images, is many
+        return images.ndim != 4 and not (images.ndim == 1 and images.dtype.kind in "OUS")
     return not isinstance(images, Sequence)  # a PIL image
 
 

@@ -33,7 +33,7 @@ def _open_path(path: Path):
 
 def _decode(source, where: str):
     """The decoded, upright PIL image of a path or a file object, ``where`` naming it in errors."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(source) as image:
@@ -43,7 +43,7 @@ def _decode(source, where: str):
             if width == 0 or height == 0:
                 raise ImageError(f"{where}: zero-size image ({width}x{height})")
             image.load()
-            return ImageOps.exif_transpose(image)
+            return _upright(image)
     except UnidentifiedImageError:
         raise ImageError(f"{where}: not an image (unrecognised format)") from None
     except Image.DecompressionBombError:
@@ -53,13 +53,23 @@ def _decode(source, where: str):
 
 
 def _decode_pil(image):
-    """A PIL image made upright and loaded (a lazily opened file is decoded here), with clear errors."""
+    """A PIL image loaded (a lazily opened file is decoded here, with a clear error) and made upright."""
+    try:
+        image.load()
+    except OSError as error:
+        raise ImageError(f"the PIL image cannot be decoded: truncated or corrupt ({error})") from None
+    return _upright(image)
+
+
+def _upright(image):
+    """The loaded image turned as its EXIF orientation says; as stored when the EXIF block itself is broken
+    (Pillow raises struct.error, ValueError ... on a corrupt one), since the pixels are still a photo."""
     from PIL import ImageOps
 
     try:
         return ImageOps.exif_transpose(image)
-    except OSError as error:
-        raise ImageError(f"the PIL image cannot be decoded: truncated or corrupt ({error})") from None
+    except Exception:  # noqa: BLE001 - any failure inside the EXIF parser; the pixels are already decoded
+        return image
 
 
 def _pil_to_array(image) -> np.ndarray:
@@ -96,7 +106,7 @@ def to_bgr(image, channel_order: str = "rgb") -> np.ndarray:
     """Returns any accepted image as an (H, W, 3) BGR uint8 array (OpenCV's order; gray is replicated).
 
     Args:
-        image: path, NumPy array or PIL image.
+        image: path, a file's bytes, NumPy array or PIL image.
         channel_order: ``"rgb"`` or ``"bgr"`` (OpenCV arrays) for 3/4-channel arrays.
 
     Raises:
