@@ -107,6 +107,8 @@ CRISIS_PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
             r"\bno\s+reason\s+(?:left\s+)?(?:for\s+me\s+)?to\s+(?:be\s+alive|live|go\s+on|keep\s+(?:going|living)|stay)\b",
             r"\b(?:can'?t|cannot|don'?t|do\s+not|no\s+longer)\s+(?:see|find|think\s+of)\s+(?:any|a)\s+reason\s+(?:left\s+)?"
             r"(?:for\s+me\s+)?to\s+(?:be\s+alive|live|go\s+on|keep\s+(?:going|living))\b",
+            r"\bnothing\s+(?:left\s+)?to\s+live\s+for\b",
+            r"\b(?:give\s+me|tell\s+me)\s+(?:one|a|any)\s+reason\s+(?:not\s+to\s+(?:die|end\s+it)|to\s+(?:keep\s+living|stay\s+alive))\b",
         ),
     ),
     (
