@@ -366,14 +366,16 @@ def _check_arguments_early(args) -> None:
 
     Raises:
         TextInputError: ``--text`` is empty or whitespace only.
-        FileNotFoundError, IsADirectoryError: ``--photo`` is not a file, ``--output`` is a folder.
+        MepeError: ``--photo`` is an empty path.
+        FileNotFoundError, IsADirectoryError: ``--photo`` is missing or a folder; ``--output`` is a folder or empty.
+        NotADirectoryError: a part of ``--output``'s path is a file.
     """
     from mepe_utils.errors import TextInputError
     from mepe_utils.predictors.text import text_problem
 
     text, photo, output = (getattr(args, name, None) for name in ("text", "photo", "output"))
-    if text is not None and text_problem(text):
-        raise TextInputError(f"--text: {text_problem(text)}")
+    if text is not None and (problem := text_problem(text)):
+        raise TextInputError(f"--text: {problem}")
     if photo is not None and not photo.strip():
         raise MepeError("--photo: the path is empty")
     if photo and Path(photo).is_dir():

@@ -32,7 +32,8 @@ def test_one_photo_in_any_form_gives_the_same_reading(reader, astronaut, tmp_pat
     assert from_path.top_label == max(from_path.probabilities, key=from_path.probabilities.get)
     np.testing.assert_allclose(from_path.embedding, from_array.embedding, rtol=1e-5)
     (from_bytes,) = reader.predict(path.read_bytes())  # a file's bytes are one photo
-    assert from_bytes.box == from_path.box
+    (from_view,) = reader.predict(memoryview(path.read_bytes()))
+    assert from_bytes.box == from_view.box == from_path.box
     assert len(reader.predict(np.array([str(path), str(path)]))) == 2  # an array of paths is many
     assert len(reader.predict(np.stack([astronaut, astronaut]))) == 2  # so is a 4-D batch
 

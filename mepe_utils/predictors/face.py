@@ -14,6 +14,7 @@ from mepe_utils.models.common import EMBEDDING_LAYER, PROBABILITIES_OUTPUT, trac
 from mepe_utils.runtime import SHIPPED_MODELS_DIR
 from mepe_utils.vision.detection import DETECTORS
 from mepe_utils.vision.faces import FaceFinder
+from mepe_utils.vision.images import FILE_BYTES
 
 SHIPPED_FACE_MODEL = SHIPPED_MODELS_DIR / "face"
 
@@ -83,7 +84,7 @@ class FaceEmotion:
 
 def _is_single_image(images) -> bool:
     """Whether ``images`` is one photo (a path, a file's bytes, an array other than a 4-D batch, a PIL image)."""
-    if isinstance(images, (str, Path, bytes, bytearray, memoryview)):
+    if isinstance(images, (str, Path, *FILE_BYTES)):
         return True
     if isinstance(images, np.ndarray):  # a 4-D batch, or a 1-D array of paths or images, is many
         return images.ndim != 4 and not (images.ndim == 1 and images.dtype.kind in "OUS")

@@ -159,8 +159,8 @@ class FusionModel:
         """
         if text is None and photo is None:
             raise MepeError("nothing to read: give a text, a photo or both")
-        if text is not None and text_problem(text):
-            raise TextInputError(f"text: {text_problem(text)}")
+        if text is not None and (problem := text_problem(text)):
+            raise TextInputError(f"text: {problem}")
         if isinstance(photo, (list, tuple)) or (isinstance(photo, np.ndarray) and photo.ndim == 4):
             raise ImageError("photo: one photo (a path, a file's bytes, an array or a PIL image), not a batch; "
                              "FaceEmotionModel.predict reads many")  # fmt: skip

@@ -6,7 +6,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from mepe_utils.predictors.face import FaceEmotion
+from mepe_utils.predictors.face import FaceEmotion, FaceReading
 from mepe_utils.predictors.fusion import FusedEmotion
 from mepe_utils.predictors.text import TextEmotion
 
@@ -41,10 +41,15 @@ def format_face_readings(readings: list[FaceEmotion], top: int = 3) -> str:
             lines.append(f"{reading.source}: no face found")
             continue
         for number, face in enumerate(reading.faces, 1):
-            score = f" score {face.detector_score:.2f}" if face.detector_score is not None else ""
             which = f" {number}/{len(reading.faces)}" if len(reading.faces) > 1 else ""
-            lines.append(f"{reading.source}: face{which} {face.box}{score}  {_top(face.probabilities, top)}")
+            lines.append(f"{reading.source}: face{which} {_face_summary(face, top)}")
     return "\n".join(lines)
+
+
+def _face_summary(face: FaceReading, top: int) -> str:
+    """One face's box, detector score (when the detector gives one) and top emotions."""
+    score = f" score {face.detector_score:.2f}" if face.detector_score is not None else ""
+    return f"{face.box}{score}  {_top(face.probabilities, top)}"
 
 
 def format_fused_reading(reading: FusedEmotion, top: int = 3) -> str:
@@ -69,9 +74,8 @@ def _photo_lines(reading: FaceEmotion, fused: int | None, top: int) -> list[str]
     count = len(reading.faces)
     lines = [f"face:      {photo}: {count} face{'s' if count > 1 else ''}, largest first"]
     for number, face in enumerate(reading.faces):
-        score = f" score {face.detector_score:.2f}" if face.detector_score is not None else ""
         mark = "  <- fused" if number == fused and count > 1 else ""
-        lines.append(f"  {number + 1}/{count} {face.box}{score}  {_top(face.probabilities, top)}{mark}")
+        lines.append(f"  {number + 1}/{count} {_face_summary(face, top)}{mark}")
     return lines
 
 

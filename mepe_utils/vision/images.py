@@ -17,6 +17,8 @@ import numpy as np
 
 from mepe_utils.errors import ImageError
 
+FILE_BYTES = (bytes, bytearray, memoryview)
+"""The types :func:`to_bgr` reads as an encoded image file's bytes (one photo, never a batch)."""
 MAX_PIXELS = 40_000_000
 """Images above this many pixels are refused before decoding (decompression bombs)."""
 
@@ -122,8 +124,8 @@ def to_bgr(image, channel_order: str = "rgb") -> np.ndarray:
     if isinstance(image, (str, os.PathLike)):
         array = _pil_to_array(_open_path(Path(image)))
         channel_order = "rgb"
-    elif isinstance(image, (bytes, bytearray)):
-        if not image:
+    elif isinstance(image, FILE_BYTES):
+        if not len(image):
             raise ImageError("empty bytes, not an image")
         array = _pil_to_array(_decode(io.BytesIO(image), f"{len(image)} bytes"))
         channel_order = "rgb"
